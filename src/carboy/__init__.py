@@ -1,0 +1,1 @@
+"""carboy: a fast Flask-compatible web framework for WSGI and ASGI."""
