@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .sansio.response import Response
 
 
-class HTTPException(Exception):  # noqa: N818 (Flask's public name)
+class HTTPException(Exception):
     """Base class for every HTTP error; ``code`` is ``None`` only on this base."""
 
     code: int | None = None
