@@ -214,8 +214,11 @@ class IntegerConverter(NumberConverter):
 
             def match_plain(value: str) -> Any:
                 # PERF: the common <int:id>. isdigit() alone accepts "٣" and "²".
-                if value.isdigit() and value.isascii() and len(value) <= MAX_INT_DIGITS:
-                    return int(value)
+                if len(value) <= MAX_INT_DIGITS and value.isdigit() and value.isascii():
+                    try:
+                        return int(value)
+                    except ValueError:  # NOTE: sys.set_int_max_str_digits() set lower
+                        return NO_MATCH
                 return NO_MATCH
 
             return match_plain

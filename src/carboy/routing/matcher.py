@@ -369,6 +369,56 @@ class StateTrieMatcher:
     def match(
         self, path: str, method: str, domain: str, websocket: bool
     ) -> MatchResult:
+        # PERF: the common case first, without recursion: a static path, or a walk
+        # that takes the first fitting edge at each level and ends at a leaf that
+        # accepts. That is the first result of the full depth-first search too; any
+        # other case (backtracking, mixed or tail edges, dynamic domains, 404, 405,
+        # redirects) goes to _match_slowly, which searches everything.
+        leaves = self.static.get(path)
+        values: list[Any] = []
+        if leaves is None:
+            node = self.root
+            parts = path.split("/")
+            if parts[0]:  # a relative path can't match
+                raise NotFound()
+            for segment in parts[1:]:
+                child = node.static.get(segment)
+                if child is None:
+                    for edge in node.dynamic:
+                        if edge.kind != _SEGMENT:
+                            break
+                        value = edge.part(segment)  # type: ignore[misc]
+                        if value is not NO_MATCH:
+                            values.append(value)
+                            child = edge.node
+                            break
+                    if child is None:
+                        return self._match_slowly(path, method, domain, websocket)
+                node = child
+            leaves = node.leaves
+        for leaf in leaves:
+            if (
+                leaf.websocket is websocket
+                and leaf.domain == domain
+                and (leaf.methods is None or method in leaf.methods)
+            ):
+                names = leaf.names
+                # PERF: dict(zip()) costs several times a literal for one name.
+                if len(names) == 1:
+                    result = {names[0]: values[0]}
+                else:
+                    result = dict(zip(names, values, strict=True))
+                if leaf.defaults:
+                    result = {**leaf.defaults, **result}
+                rule = leaf.rule
+                if rule.redirect_to is not None:
+                    raise RequestRedirect(rule.redirect_target(result))
+                return rule, result
+        return self._match_slowly(path, method, domain, websocket)
+
+    def _match_slowly(
+        self, path: str, method: str, domain: str, websocket: bool
+    ) -> MatchResult:
         allowed: list[frozenset[str]] = []
         found = self._find(path, method, domain, websocket, allowed)
         if found is None:

@@ -369,7 +369,7 @@ def parse_accept_header(value: str | None) -> list[tuple[str, float]]:
         for param in parts[1:]:
             key, eq, raw = param.partition("=")
             key = key.strip()
-            if key.lower() == "q" and eq:
+            if key.lower() == "q":
                 if _QVALUE.fullmatch(raw):
                     quality = float(raw)
             elif key:
@@ -562,13 +562,15 @@ def _make_date(
         return None
 
 
-def _full_year(two_digits: int) -> int:
+def _full_year(two_digits: int, this_year: int) -> int:
     # NOTE: RFC 9110 section 5.6.7: a two-digit year more than 50 years in the
-    # future means the most recent past year with the same last two digits.
-    this_year = datetime.now(UTC).year
+    # future means the most recent past year with the same last two digits; any
+    # other means the nearest year not more than 50 years ahead.
     year = this_year - this_year % 100 + two_digits
     if year > this_year + 50:
         year -= 100
+    elif year + 100 <= this_year + 50:
+        year += 100
     return year
 
 
@@ -589,7 +591,10 @@ def parse_date(value: str | None) -> datetime | None:
     match = _RFC850_DATE.fullmatch(value)
     if match is not None:
         day, month, year, hour, minute, second = match.groups()
-        full = int(year) if len(year) == 4 else _full_year(int(year))
+        if len(year) == 2:
+            full = _full_year(int(year), datetime.now(UTC).year)
+        else:
+            full = int(year)
         return _make_date(full, month, day, hour, minute, second)
     match = _ASCTIME_DATE.fullmatch(value)
     if match is not None:

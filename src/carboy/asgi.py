@@ -1,0 +1,369 @@
+"""The ASGI 3 adapter: scope, ``receive`` and ``send`` in and out.
+
+Its steps, in the same order and with the same names as the WSGI adapter's:
+translate in (``request_from_scope``) → route (``app.match_request``) → run the plan
+(``dispatch.handle_request`` driven by ``call``) → tear down → translate out
+(``send_response``). ``call`` is the one place where sync meets async: ``async def``
+functions are awaited on the loop, plain ones run in a worker thread with the request
+context carried over. When the view itself is plain, the whole plan runs in one
+worker-thread hop (async hooks then go back to the loop), which keeps a sync app at one
+thread switch per request.
+
+The request body is received when it is first needed: by a plain function reading it in
+its worker thread, or before any ``async def`` function runs (so ``request.form`` and
+``request.get_json()`` work inside it). It is bounded by ``max_content_length`` (413)
+and by ``BODY_TIMEOUT`` seconds between messages (408).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextvars
+import io
+import tempfile
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .ctx import Context, _cv_ctx
+from .dispatch import Step, drive_async, drive_sync, handle_request, teardown
+from .exceptions import BadRequest, HTTPException, RequestEntityTooLarge, RequestTimeout
+from .sansio.response import FileBody
+from .types import Receive, Scope, Send
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .app import Carboy, Request, Response
+
+#: Bodies up to this size stay in memory; larger ones spool to a temporary file.
+SPOOL_THRESHOLD = 1024 * 1024
+_executor: concurrent.futures.ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _get_executor() -> concurrent.futures.ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        with _executor_lock:
+            if _executor is None:
+                _executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=40, thread_name_prefix="carboy-sync"
+                )
+    return _executor
+
+
+async def run_in_thread(func: Callable[..., Any], *args: Any) -> Any:
+    """Run ``func(*args)`` in a worker thread with a copy of the current context."""
+    loop = asyncio.get_running_loop()
+    context = contextvars.copy_context()
+    return await loop.run_in_executor(_get_executor(), context.run, func, *args)
+
+
+class ClientDisconnected(BadRequest):
+    """The client went away before its request body arrived."""
+
+    description = "The client disconnected while sending the request body."
+
+
+class ASGIBody:
+    """The request body under ASGI: received once, on demand, into memory or a file."""
+
+    __slots__ = ("_receive", "_loop", "_request", "_buffer", "loaded", "_timeout")
+
+    def __init__(self, receive: Receive, loop: asyncio.AbstractEventLoop, timeout: float | None) -> None:
+        self._receive = receive
+        self._loop = loop
+        self._request: Request | None = None
+        self._buffer: Any = None
+        self.loaded = False
+        self._timeout = timeout
+
+    async def load(self) -> None:
+        """Receive the whole body (bounded in size and time)."""
+        if self.loaded:
+            return
+        request = self._request
+        assert request is not None
+        request._check_length()
+        limit = request.max_content_length
+        buffer: Any = io.BytesIO()
+        spooled = False
+        total = 0
+        more = True
+        while more:
+            try:
+                message = await asyncio.wait_for(self._receive(), self._timeout)
+            except TimeoutError:
+                raise RequestTimeout() from None
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnected()
+            chunk = message.get("body", b"")
+            more = message.get("more_body", False)
+            total += len(chunk)
+            if limit is not None and total > limit:
+                raise RequestEntityTooLarge()
+            if not spooled and total > SPOOL_THRESHOLD:
+                # NOTE: disk writes must not block the event loop: spool in a thread.
+                file = await asyncio.to_thread(tempfile.TemporaryFile)
+                await asyncio.to_thread(file.write, buffer.getvalue())
+                buffer, spooled = file, True
+                request.add_cleanup(file.close)
+            if spooled:
+                await asyncio.to_thread(buffer.write, chunk)
+            else:
+                buffer.write(chunk)
+        buffer.seek(0)
+        self._buffer = buffer
+        self.loaded = True
+
+    def read(self, size: int = -1) -> bytes:
+        """Read from the received body, receiving it first when in a worker thread."""
+        if not self.loaded:
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is self._loop:
+                raise RuntimeError(
+                    "The request body was not received yet. Under ASGI, read it from a"
+                    " plain view (run in a thread) or an async def view."
+                )
+            asyncio.run_coroutine_threadsafe(self.load(), self._loop).result()
+        data: bytes = self._buffer.read(size) if size >= 0 else self._buffer.read()
+        return data
+
+
+def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
+    for name, value in headers:
+        if name == b"content-length":
+            return value.strip() != b"0"
+        if name == b"transfer-encoding":
+            return True
+    return False
+
+
+def request_from_scope(app: Carboy, scope: Scope, body: ASGIBody | None) -> Request:
+    """Translate in: a request from the ASGI scope (headers are converted lazily)."""
+    raw_headers = scope["headers"]
+    server = scope.get("server")
+    root_path = scope.get("root_path", "")
+    path = scope["path"]
+    if root_path and path.startswith(root_path):
+        path = path[len(root_path) :] or "/"
+    if path[:1] != "/" or path[:2] == "//":
+        path = "/" + path.lstrip("/")
+    client = scope.get("client")
+    request = app.request_class(
+        scope.get("method", "GET"),
+        path,
+        scope.get("query_string", b""),
+        lambda: [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers],
+        scheme=scope.get("scheme", "http"),
+        server=(server[0], server[1]) if server else None,
+        root_path=root_path.rstrip("/"),
+        remote_addr=client[0] if client else None,
+        input_stream=body,  # type: ignore[arg-type]
+        input_terminated=True,
+        scope=scope,
+    )
+    if body is not None:
+        body._request = request
+    return request
+
+
+def _make_call(body: ASGIBody | None, is_async: Callable[[Callable[..., Any]], bool]) -> Callable[[Step], Any]:
+    async def call(step: Step) -> Any:
+        """Await an async function (body received first); run a plain one in a thread."""
+        func, args, kwargs = step
+        kwargs = kwargs or {}
+        if is_async(func):
+            if body is not None and not body.loaded:
+                await body.load()
+            return await func(*args, **kwargs)
+        rv = await run_in_thread(lambda: func(*args, **kwargs))
+        if asyncio.iscoroutine(rv):
+            rv = await rv
+        return rv
+
+    return call
+
+
+def _make_thread_call(
+    body: ASGIBody | None, loop: asyncio.AbstractEventLoop
+) -> Callable[[Step], Any]:
+    def thread_call(step: Step) -> Any:
+        """In the worker thread: plain functions directly, coroutines on the loop."""
+        func, args, kwargs = step
+        rv = func(*args, **kwargs) if kwargs else func(*args)
+        if asyncio.iscoroutine(rv):
+            if body is not None and not body.loaded:
+                asyncio.run_coroutine_threadsafe(body.load(), loop).result()
+            rv = asyncio.run_coroutine_threadsafe(rv, loop).result()
+        return rv
+
+    return thread_call
+
+
+def _encode_headers(response: Response) -> list[tuple[bytes, bytes]]:
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in response.headers.to_wsgi_list()
+    ]
+
+
+async def _watch_disconnect(receive: Receive, done: asyncio.Event) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            done.set()
+            return
+
+
+async def send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+    """Translate out: send the status, headers and body; stop if the client leaves."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": _encode_headers(response),
+        }
+    )
+    body = response.response
+    try:
+        if scope.get("method") == "HEAD":
+            await send({"type": "http.response.body", "body": b""})
+            return
+        if type(body) is list:
+            data = b"".join(response.iter_encoded())
+            await send({"type": "http.response.body", "body": data})
+            return
+        extensions = scope.get("extensions") or {}
+        if isinstance(body, FileBody) and body.path and body.remaining is None and (
+            "http.response.pathsend" in extensions
+        ):
+            await send({"type": "http.response.pathsend", "path": body.path})
+            return
+        await _send_streamed(response, receive, send)
+    finally:
+        if hasattr(body, "aclose"):
+            await _aclose(response)
+        elif response._on_close or hasattr(body, "close"):
+            await run_in_thread(response.close)
+
+
+async def _aclose(response: Response) -> None:
+    await response.response.aclose()  # type: ignore[attr-defined]
+    for func in response._on_close:
+        func()
+
+
+async def _send_streamed(response: Response, receive: Receive, send: Send) -> None:
+    disconnected = asyncio.Event()
+    watcher = asyncio.ensure_future(_watch_disconnect(receive, disconnected))
+    try:
+        body: Any = response.response
+        if hasattr(body, "__aiter__"):
+            async for chunk in body:
+                if disconnected.is_set():
+                    return
+                if isinstance(chunk, str):
+                    chunk = chunk.encode(response.charset)
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        else:
+            iterator = response.iter_encoded()
+            sentinel = object()
+            while not disconnected.is_set():
+                chunk = await run_in_thread(next, iterator, sentinel)
+                if chunk is sentinel:
+                    break
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            else:
+                return
+        await send({"type": "http.response.body", "body": b""})
+    finally:
+        watcher.cancel()
+
+
+async def asgi_app(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None:
+    """The ASGI application: ``app.asgi_app``."""
+    kind = scope["type"]
+    if kind == "http":
+        await _http(app, scope, receive, send)
+    elif kind == "lifespan":
+        await _lifespan(app, scope, receive, send)
+    elif kind == "websocket":
+        # WebSocket routes are not supported yet: refuse the handshake (403).
+        await send({"type": "websocket.close", "code": 1000})
+    else:
+        raise RuntimeError(f"carboy does not handle ASGI scope type {kind!r}.")
+
+
+async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None:
+    app._got_first_request = True
+    loop = asyncio.get_running_loop()
+    body = ASGIBody(receive, loop, app.config["BODY_TIMEOUT"]) if _has_body(scope["headers"]) else None
+    request = request_from_scope(app, scope, body)
+    ctx = Context(app, request)
+    ctx.g = app.app_ctx_globals_class()
+    token = _cv_ctx.set(ctx)
+    error: BaseException | None = None
+    call = _make_call(body, app.is_async)
+    try:
+        try:
+            if app.config["TRUSTED_HOSTS"]:
+                app.check_trusted_host(request)
+            app.match_request(ctx)
+        except HTTPException as e:
+            request.routing_exception = e
+        rule = request.url_rule
+        view = app.view_functions.get(rule.endpoint) if rule is not None else None
+        plan = handle_request(app, ctx)
+        if view is not None and not app.is_async(view):
+            # PERF: a plain view: run the whole plan in one worker-thread hop.
+            response = await run_in_thread(drive_sync, plan, _make_thread_call(body, loop))
+        else:
+            response = await drive_async(plan, call)
+    except BaseException as e:
+        error = e
+        raise
+    finally:
+        preserve = (scope.get("extensions") or {}).get("carboy.preserve_context")
+        if preserve is not None:
+            preserve(ctx)
+        if ctx._pushes or preserve is not None:
+            ctx._preserved = True
+        else:
+            await drive_async(teardown(app, ctx, error), call)
+        _cv_ctx.reset(token)
+    await send_response(response, scope, receive, send)
+
+
+async def _lifespan(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None:
+    """ASGI lifespan: run ``before_serving`` at startup and ``after_serving`` at shutdown."""
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            try:
+                for func in app.before_serving_funcs:
+                    await _run_any(app, func)
+            except Exception as e:
+                await send({"type": "lifespan.startup.failed", "message": repr(e)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            try:
+                for func in app.after_serving_funcs:
+                    await _run_any(app, func)
+            except Exception as e:
+                await send({"type": "lifespan.shutdown.failed", "message": repr(e)})
+                return
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _run_any(app: Carboy, func: Callable[[], Any]) -> None:
+    with app.app_context():
+        if app.is_async(func):
+            await func()
+        else:
+            await run_in_thread(func)

@@ -1,0 +1,238 @@
+"""The request pipeline, written once for both protocols.
+
+Each stage is a generator that *yields* every user function it wants called, as a step
+``(func, args)``, and receives the result back. A driver runs the generator: the WSGI
+adapter calls each step directly (running a coroutine on its thread's loop), the ASGI
+adapter awaits coroutine functions and runs plain ones in a worker thread. So hooks,
+views and error handlers may each be ``def`` or ``async def`` under either protocol,
+and the order of what runs lives in exactly one place: here.
+
+The order, as in Flask: ``url_value_preprocessor`` → ``before_request`` (a non-``None``
+return short-circuits) → the view → on an exception, the error handler → ``make_response``
+→ ``after_this_request`` callbacks → ``after_request`` (innermost blueprint first) → save
+the session → (later, in ``teardown``) ``teardown_request`` → ``teardown_appcontext``.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable, Generator
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from . import signals
+from .exceptions import HTTPException, InternalServerError
+from .routing import RequestRedirect
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .app import Carboy
+    from .ctx import Context
+    from .sansio.response import Response
+
+R = TypeVar("R")
+#: One user function to call, with its positional and keyword arguments.
+Step = tuple[Callable[..., Any], tuple[Any, ...], dict[str, Any] | None]
+#: A pipeline stage: yields steps, receives their results, returns ``R``.
+Plan = Generator[Step, Any, R]
+
+
+class Hooks(NamedTuple):
+    """The hook functions that apply to one blueprint chain, computed once."""
+
+    url_value_preprocessors: tuple[Callable[..., Any], ...]
+    before_request: tuple[Callable[..., Any], ...]
+    after_request: tuple[Callable[..., Any], ...]
+    teardown_request: tuple[Callable[..., Any], ...]
+
+
+def blueprint_chain(endpoint: str | None) -> tuple[str, ...]:
+    """``("a.b", "a")`` for endpoint ``"a.b.view"``; ``()`` for an app endpoint."""
+    if not endpoint or "." not in endpoint:
+        return ()
+    name = endpoint.rpartition(".")[0]
+    chain = [name]
+    while "." in name:
+        name = name.rpartition(".")[0]
+        chain.append(name)
+    return tuple(chain)
+
+
+def collect_hooks(app: Carboy, blueprints: tuple[str, ...]) -> Hooks:
+    """The hooks for a request in ``blueprints`` (innermost first), in call order."""
+    outer_first: tuple[str | None, ...] = (None, *reversed(blueprints))
+    inner_first: tuple[str | None, ...] = (*blueprints, None)
+
+    def gather(spec: dict[str | None, list[Callable[..., Any]]], names: tuple[str | None, ...], rev: bool) -> tuple[Callable[..., Any], ...]:
+        funcs: list[Callable[..., Any]] = []
+        for name in names:
+            found = spec.get(name, ())
+            funcs.extend(reversed(found) if rev else found)
+        return tuple(funcs)
+
+    return Hooks(
+        gather(app.url_value_preprocessors, outer_first, False),
+        gather(app.before_request_funcs, outer_first, False),
+        gather(app.after_request_funcs, inner_first, True),
+        gather(app.teardown_request_funcs, inner_first, True),
+    )
+
+
+# -- the stages -------------------------------------------------------------------------
+
+
+def handle_request(app: Carboy, ctx: Context) -> Plan[Response]:
+    """The whole request: dispatch, and a 500 (or a re-raise) if anything escapes."""
+    try:
+        return (yield from _full_dispatch(app, ctx))
+    except Exception as e:
+        return (yield from _handle_exception(app, ctx, e))
+
+
+def _full_dispatch(app: Carboy, ctx: Context) -> Plan[Response]:
+    request = ctx.request
+    assert request is not None
+    hooks = app._hooks_for(request)
+    if signals.request_started.receivers:
+        signals.request_started.send(app, _async_wrapper=app.ensure_sync)
+    try:
+        rv = None
+        if hooks.url_value_preprocessors:
+            endpoint = request.url_rule.endpoint if request.url_rule else None
+            for func in hooks.url_value_preprocessors:
+                yield func, (endpoint, request.view_args), None
+        for func in hooks.before_request:
+            rv = yield func, (), None
+            if rv is not None:
+                break
+        if rv is None:
+            exc = request.routing_exception
+            if exc is not None:
+                raise exc
+            rule = request.url_rule
+            if request.method == "OPTIONS" and rule.provide_automatic_options:
+                rv = app.make_default_options_response(ctx)
+            else:
+                rv = yield app.view_functions[rule.endpoint], (), request.view_args
+    except Exception as e:
+        rv = yield from _handle_user_exception(app, ctx, e)
+    return (yield from _finalize(app, ctx, rv, hooks))
+
+
+def _finalize(
+    app: Carboy, ctx: Context, rv: Any, hooks: Hooks | None = None, from_error_handler: bool = False
+) -> Plan[Response]:
+    try:
+        response = app.make_response(rv)
+        response = yield from _process_response(app, ctx, response, hooks)
+        if signals.request_finished.receivers:
+            signals.request_finished.send(app, _async_wrapper=app.ensure_sync, response=response)
+    except Exception:
+        if not from_error_handler:
+            raise
+        app.logger.exception("Request finalizing failed with an error while handling an error")
+    return response
+
+
+def _process_response(app: Carboy, ctx: Context, response: Response, hooks: Hooks | None) -> Plan[Response]:
+    if ctx._after_request_functions:
+        for func in ctx._after_request_functions:
+            response = yield func, (response,), None
+    if hooks is None:
+        assert ctx.request is not None
+        hooks = app._hooks_for(ctx.request)
+    for func in hooks.after_request:
+        response = yield func, (response,), None
+    if ctx._session is not None:
+        app._save_session(ctx, response)
+    return response
+
+
+def _handle_user_exception(app: Carboy, ctx: Context, e: Exception) -> Plan[Any]:
+    """An error handler's result for ``e``, or ``e`` re-raised when none applies."""
+    if is_http_exception(e):
+        return (yield from _handle_http_exception(app, ctx, e))
+    handler = app._find_error_handler(e, ctx)
+    if handler is None:
+        raise e
+    return (yield handler, (e,), None)
+
+
+def _handle_http_exception(app: Carboy, ctx: Context, e: Any) -> Plan[Any]:
+    if getattr(e, "code", None) is None:
+        return e  # an HTTPException carrying a response: send that
+    if isinstance(e, RequestRedirect):
+        return app.redirect_response(ctx, e)
+    handler = app._find_error_handler(e, ctx)
+    if handler is None:
+        return e
+    return (yield handler, (e,), None)
+
+
+def _handle_exception(app: Carboy, ctx: Context, e: Exception) -> Plan[Response]:
+    """An unhandled exception: log it and answer 500 (re-raise when propagating)."""
+    if signals.got_request_exception.receivers:
+        signals.got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=e)
+    if app.propagate_exceptions:
+        raise e
+    app.log_exception(ctx, sys.exc_info())
+    server_error = InternalServerError(original_exception=e)
+    handler = app._find_error_handler(server_error, ctx)
+    rv: Any = server_error
+    if handler is not None:
+        rv = yield handler, (server_error,), None
+    return (yield from _finalize(app, ctx, rv, from_error_handler=True))
+
+
+def teardown(app: Carboy, ctx: Context, exc: BaseException | None) -> Plan[None]:
+    """``teardown_request`` (for a request) then ``teardown_appcontext`` functions."""
+    request = ctx.request
+    if request is not None:
+        for func in app._hooks_for(request).teardown_request:
+            yield func, (exc,), None
+        if signals.request_tearing_down.receivers:
+            signals.request_tearing_down.send(app, _async_wrapper=app.ensure_sync, exc=exc)
+        request.close()
+    for func in reversed(app.teardown_appcontext_funcs):
+        yield func, (exc,), None
+    if signals.appcontext_tearing_down.receivers:
+        signals.appcontext_tearing_down.send(app, _async_wrapper=app.ensure_sync, exc=exc)
+
+
+def is_http_exception(e: BaseException) -> bool:
+    """Whether ``e`` is an HTTP error: carboy's, or another toolkit's with ``code`` and
+    ``get_response()`` (so an app mid-port that raises Werkzeug's errors keeps working)."""
+    if isinstance(e, HTTPException):
+        return True
+    return isinstance(getattr(e, "code", None), int) and callable(getattr(e, "get_response", None))
+
+
+# -- drivers ----------------------------------------------------------------------------
+
+
+def drive_sync(plan: Plan[R], call: Callable[[Step], Any]) -> R:
+    """Run ``plan`` to completion, calling each step with ``call``."""
+    try:
+        step = next(plan)
+        while True:
+            try:
+                result = call(step)
+            except Exception as e:
+                step = plan.throw(e)
+            else:
+                step = plan.send(result)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+async def drive_async(plan: Plan[R], call: Callable[[Step], Awaitable[Any]]) -> R:
+    """Run ``plan`` to completion, awaiting ``call`` for each step."""
+    try:
+        step = next(plan)
+        while True:
+            try:
+                result = await call(step)
+            except Exception as e:
+                step = plan.throw(e)
+            else:
+                step = plan.send(result)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]

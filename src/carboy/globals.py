@@ -1,0 +1,131 @@
+"""The user-facing proxies: ``request``, ``g``, ``session`` and ``current_app``.
+
+Each reads the current :class:`~carboy.ctx.Context` at the moment it is used. Inside the
+framework, code passes the context explicitly; only user-facing helpers use these.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, cast
+
+from .ctx import Context, _cv_ctx
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .app import Carboy
+    from .ctx import _AppCtxGlobals
+    from .sansio.request import Request
+    from .sessions import SessionMixin
+
+_NO_APP = """\
+Working outside of application context.
+
+This typically means that you attempted to use functionality that needed the current
+application. To solve this, set up an application context with app.app_context(). See
+the documentation for more information."""
+
+_NO_REQUEST = """\
+Working outside of request context.
+
+This typically means that you attempted to use functionality that needed an active HTTP
+request. Use it inside a view function or a hook, or set up a request context with
+app.test_request_context() in tests."""
+
+
+def _ctx() -> Context:
+    ctx = _cv_ctx.get(None)
+    if ctx is None:
+        raise RuntimeError(_NO_APP)
+    return ctx
+
+
+def _request_ctx() -> Context:
+    ctx = _cv_ctx.get(None)
+    if ctx is None or ctx.request is None:
+        raise RuntimeError(_NO_REQUEST)
+    return ctx
+
+
+def _get_app() -> Any:
+    return _ctx().app
+
+
+def _get_g() -> Any:
+    return _ctx().g
+
+
+def _get_request() -> Any:
+    return _request_ctx().request
+
+
+def _get_session() -> Any:
+    return _request_ctx().session
+
+
+def _forward(op: Callable[..., Any]) -> Callable[..., Any]:
+    def method(self: LocalProxy, *args: Any) -> Any:
+        return op(object.__getattribute__(self, "_get")(), *args)
+
+    return method
+
+
+class LocalProxy:
+    """Forwards every operation to the object that ``get()`` returns right now."""
+
+    __slots__ = ("_get", "__wrapped__")
+
+    def __init__(self, get: Callable[[], Any], name: str) -> None:
+        object.__setattr__(self, "_get", get)
+        object.__setattr__(self, "__wrapped__", name)
+
+    def _get_current_object(self) -> Any:
+        """The real object behind the proxy (to pass it to another thread, say)."""
+        return object.__getattribute__(self, "_get")()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(object.__getattribute__(self, "_get")(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(object.__getattribute__(self, "_get")(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(object.__getattribute__(self, "_get")(), name)
+
+    def __repr__(self) -> str:
+        try:
+            return repr(object.__getattribute__(self, "_get")())
+        except RuntimeError:
+            return f"<LocalProxy unbound: {object.__getattribute__(self, '__wrapped__')}>"
+
+    def __bool__(self) -> bool:
+        try:
+            return bool(object.__getattribute__(self, "_get")())
+        except RuntimeError:
+            return False
+
+    def __dir__(self) -> list[str]:
+        try:
+            return dir(object.__getattribute__(self, "_get")())
+        except RuntimeError:
+            return []
+
+    __str__ = _forward(str)
+    __getitem__ = _forward(operator.getitem)
+    __setitem__ = _forward(operator.setitem)
+    __delitem__ = _forward(operator.delitem)
+    __contains__ = _forward(operator.contains)
+    __len__ = _forward(len)
+    __iter__ = _forward(iter)
+    __eq__ = _forward(operator.eq)  # type: ignore[assignment]
+    __ne__ = _forward(operator.ne)  # type: ignore[assignment]
+    __hash__ = _forward(hash)  # type: ignore[assignment]
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return object.__getattribute__(self, "_get")()(*args, **kwargs)
+
+
+current_app: Carboy = cast("Carboy", LocalProxy(_get_app, "current_app"))
+g: _AppCtxGlobals = cast("_AppCtxGlobals", LocalProxy(_get_g, "g"))
+request: Request = cast("Request", LocalProxy(_get_request, "request"))
+session: SessionMixin = cast("SessionMixin", LocalProxy(_get_session, "session"))

@@ -1,0 +1,527 @@
+"""The request object, built from plain values by a protocol adapter.
+
+Everything is parsed lazily: a view that never reads ``request.args`` never parses the
+query string, and one that never reads the body never touches the stream. The adapters
+hand over what they have cheaply (method, path, query bytes) and callables for the rest.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import re
+from collections.abc import Callable
+from typing import IO, Any
+
+from ..exceptions import (
+    BadRequest,
+    HTTPException,
+    RequestEntityTooLarge,
+    UnsupportedMediaType,
+)
+from .datastructures import EnvironHeaders, ImmutableMultiDict
+from .http import Authorization, parse_authorization, parse_cookie, parse_options_header
+from .urls import parse_qsl, url_quote
+
+#: A host is a registered name, IPv4 or bracketed IPv6 literal, with an optional port.
+_HOST_RE = re.compile(r"(?:[A-Za-z0-9_\-.]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+HeaderLoader = Callable[[], list[tuple[str, str]]]
+_UNSET: Any = object()
+
+
+def get_host(scheme: str, host_header: str | None, server: tuple[str, int | None] | None) -> str:
+    """The request's host (with a port only when it is not the scheme's default).
+
+    A malformed ``Host`` header gives ``""``: it must never be able to alter a URL that
+    is built from it (no ``/``, ``@``, ``?``, ``#``, whitespace or control characters).
+    """
+    if host_header:
+        host = host_header.strip().lower()
+        if _HOST_RE.fullmatch(host) is None:
+            return ""
+    elif server is not None:
+        name, port = server
+        host = name if port is None else f"{name}:{port}"
+    else:
+        return ""
+    if scheme in {"http", "ws"} and host.endswith(":80"):
+        host = host[:-3]
+    elif scheme in {"https", "wss"} and host.endswith(":443"):
+        host = host[:-4]
+    return host
+
+
+class LimitedStream:
+    """A body reader that stops at ``limit`` bytes and enforces a maximum size.
+
+    With ``limit=None`` (a chunked body, no ``Content-Length``) it reads to the end of
+    the stream, raising ``RequestEntityTooLarge`` once more than ``max_size`` arrives:
+    a body is never silently truncated.
+    """
+
+    __slots__ = ("_stream", "_remaining", "_max_size", "_read")
+
+    def __init__(self, stream: IO[bytes], limit: int | None, max_size: int | None) -> None:
+        self._stream = stream
+        self._remaining = limit
+        self._max_size = max_size
+        self._read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes (all that is left when ``size`` is negative)."""
+        remaining = self._remaining
+        if remaining is not None:
+            if remaining <= 0:
+                return b""
+            if size < 0 or size > remaining:
+                size = remaining
+        try:
+            data = self._stream.read(size) if size >= 0 else self._stream.read()
+        except (OSError, ValueError) as exc:
+            raise BadRequest("The request body could not be read.") from exc
+        self._read += len(data)
+        if remaining is not None:
+            if not data and size:
+                raise BadRequest("The request body ended before its Content-Length.")
+            self._remaining = remaining - len(data)
+        if self._max_size is not None and self._read > self._max_size:
+            raise RequestEntityTooLarge()
+        return data
+
+    def readline(self, size: int = -1) -> bytes:
+        chunks = []
+        while size != 0:
+            byte = self.read(1)
+            if not byte:
+                break
+            chunks.append(byte)
+            size -= 1
+            if byte == b"\n":
+                break
+        return b"".join(chunks)
+
+    def __iter__(self) -> LimitedStream:
+        return self
+
+    def __next__(self) -> bytes:
+        chunk = self.read(65536)
+        if not chunk:
+            raise StopIteration
+        return chunk
+
+    @property
+    def exhausted(self) -> bool:
+        return self._remaining is not None and self._remaining <= 0
+
+
+class _EmptyStream:
+    def read(self, size: int = -1) -> bytes:
+        return b""
+
+
+class Request:
+    """An HTTP request: the object a view reaches as ``request``.
+
+    The protocol adapter builds it; user code reads it. Under WSGI ``request.environ``
+    is the environ, under ASGI ``request.scope`` is the scope (the other is ``None``).
+    """
+
+    __slots__ = (
+        "method",
+        "path",
+        "root_path",
+        "query_string",
+        "scheme",
+        "server",
+        "remote_addr",
+        "environ",
+        "scope",
+        "_load_headers",
+        "_input",
+        "_input_terminated",
+        "_headers",
+        "_args",
+        "_cookies",
+        "_data",
+        "_json",
+        "_stream",
+        "_form",
+        "_files",
+        "_host",
+        "_max_content_length",
+        "_max_form_memory_size",
+        "_max_form_parts",
+        "_cleanup",
+        "url_rule",
+        "view_args",
+        "routing_exception",
+        "__weakref__",
+        "__dict__",
+    )
+
+    #: Charset assumed for text bodies and parameters.
+    charset = "utf-8"
+    #: Limits used when no application sets them (see ``max_content_length``).
+    default_max_content_length: int | None = 16 * 1024 * 1024
+    default_max_form_memory_size: int | None = 500_000
+    default_max_form_parts: int | None = 1000
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        query_string: bytes = b"",
+        load_headers: HeaderLoader | None = None,
+        *,
+        scheme: str = "http",
+        server: tuple[str, int | None] | None = None,
+        root_path: str = "",
+        remote_addr: str | None = None,
+        input_stream: IO[bytes] | None = None,
+        input_terminated: bool = False,
+        environ: dict[str, Any] | None = None,
+        scope: dict[str, Any] | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.root_path = root_path
+        self.query_string = query_string
+        self.scheme = scheme
+        self.server = server
+        self.remote_addr = remote_addr
+        self.environ = environ
+        self.scope = scope
+        self._load_headers = load_headers
+        self._input = input_stream
+        self._input_terminated = input_terminated
+        self._headers: EnvironHeaders | None = None
+        self._args: ImmutableMultiDict[str, str] | None = None
+        self._cookies: ImmutableMultiDict[str, str] | None = None
+        self._data: bytes | None = None
+        self._json: Any = _UNSET
+        self._stream: Any = None
+        self._form: Any = None
+        self._files: Any = None
+        self._host: str | None = None
+        self._max_content_length: Any = _UNSET
+        self._max_form_memory_size: Any = _UNSET
+        self._max_form_parts: Any = _UNSET
+        self._cleanup: list[Callable[[], None]] | None = None
+        self.url_rule: Any = None
+        self.view_args: dict[str, Any] | None = None
+        self.routing_exception: HTTPException | None = None
+
+    # -- limits -------------------------------------------------------------------------
+
+    @property
+    def max_content_length(self) -> int | None:
+        """The largest body this request accepts (413 past it); settable per request."""
+        if self._max_content_length is _UNSET:
+            return self.default_max_content_length
+        return self._max_content_length  # type: ignore[no-any-return]
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @property
+    def max_form_memory_size(self) -> int | None:
+        """The most form field data kept in memory (413 past it); settable."""
+        if self._max_form_memory_size is _UNSET:
+            return self.default_max_form_memory_size
+        return self._max_form_memory_size  # type: ignore[no-any-return]
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self._max_form_memory_size = value
+
+    @property
+    def max_form_parts(self) -> int | None:
+        """The most fields and files a form body may have (413 past it); settable."""
+        if self._max_form_parts is _UNSET:
+            return self.default_max_form_parts
+        return self._max_form_parts  # type: ignore[no-any-return]
+
+    @max_form_parts.setter
+    def max_form_parts(self, value: int | None) -> None:
+        self._max_form_parts = value
+
+    # -- URL ------------------------------------------------------------------------------
+
+    @property
+    def args(self) -> ImmutableMultiDict[str, str]:
+        """The parsed query string (split on ``&`` only)."""
+        args = self._args
+        if args is None:
+            args = self._args = ImmutableMultiDict(parse_qsl(self.query_string))
+        return args
+
+    @property
+    def full_path(self) -> str:
+        """The path and query string, such as ``/search?q=x`` (``?`` always present)."""
+        return f"{self.path}?{self.query_string.decode('latin-1')}"
+
+    @property
+    def script_root(self) -> str:
+        """The path the application is mounted at (``""`` at the root)."""
+        return self.root_path
+
+    @property
+    def host(self) -> str:
+        """The validated host and port (``""`` for a malformed ``Host`` header)."""
+        host = self._host
+        if host is None:
+            host = self._host = get_host(self.scheme, self.headers.get("host"), self.server)
+        return host
+
+    @property
+    def is_secure(self) -> bool:
+        """Whether the request came over HTTPS (or WSS)."""
+        return self.scheme in {"https", "wss"}
+
+    @property
+    def host_url(self) -> str:
+        """``scheme://host/``."""
+        return f"{self.scheme}://{self.host}/"
+
+    @property
+    def root_url(self) -> str:
+        """``scheme://host/root_path/``."""
+        return f"{self.scheme}://{self.host}{url_quote(self.root_path)}/"
+
+    url_root = root_url
+
+    @property
+    def base_url(self) -> str:
+        """The URL without the query string."""
+        return f"{self.scheme}://{self.host}{url_quote(self.root_path + self.path)}"
+
+    @property
+    def url(self) -> str:
+        """The full URL, with the query string when there is one."""
+        if self.query_string:
+            return f"{self.base_url}?{self.query_string.decode('latin-1')}"
+        return self.base_url
+
+    # -- headers -----------------------------------------------------------------------
+
+    @property
+    def headers(self) -> EnvironHeaders:
+        """The request headers (read-only, case-insensitive, multi-valued)."""
+        headers = self._headers
+        if headers is None:
+            pairs = self._load_headers() if self._load_headers is not None else []
+            headers = self._headers = EnvironHeaders._trusted(pairs)  # type: ignore[assignment]
+        return headers  # type: ignore[return-value]
+
+    @property
+    def cookies(self) -> ImmutableMultiDict[str, str]:
+        """The request cookies; the first of a repeated name wins with ``[]``/``get``."""
+        cookies = self._cookies
+        if cookies is None:
+            header = "; ".join(self.headers.getlist("cookie"))
+            cookies = self._cookies = ImmutableMultiDict(parse_cookie(header))
+        return cookies
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")  # type: ignore[no-any-return]
+
+    @property
+    def mimetype(self) -> str:
+        """The content type without parameters, lower-cased (``""`` if none)."""
+        return parse_options_header(self.content_type)[0]
+
+    @property
+    def mimetype_params(self) -> dict[str, str]:
+        """The content type's parameters, such as ``{"charset": "utf-8"}``."""
+        return parse_options_header(self.content_type)[1]
+
+    @property
+    def content_length(self) -> int | None:
+        """The ``Content-Length`` as an int; ``None`` when absent or malformed."""
+        value = self.headers.get("content-length")
+        if value is None:
+            return None
+        value = value.strip()
+        if not value.isascii() or not value.isdigit():
+            return None
+        return int(value) if len(value) < 20 else None
+
+    @property
+    def content_encoding(self) -> str | None:
+        return self.headers.get("content-encoding")  # type: ignore[no-any-return]
+
+    @property
+    def user_agent(self) -> str:
+        """The ``User-Agent`` header (``""`` when absent)."""
+        return self.headers.get("user-agent", "")  # type: ignore[no-any-return]
+
+    @property
+    def authorization(self) -> Authorization | None:
+        """The parsed ``Authorization`` header (Basic, Bearer or auth-params)."""
+        return parse_authorization(self.headers.get("authorization"))
+
+    @property
+    def referrer(self) -> str | None:
+        return self.headers.get("referer")  # type: ignore[no-any-return]
+
+    @property
+    def accept_mimetypes(self) -> str:
+        return self.headers.get("accept", "")  # type: ignore[no-any-return]
+
+    # -- body --------------------------------------------------------------------------
+
+    def _check_length(self) -> int | None:
+        """The declared body length after checking it; raises 400/413 before reading."""
+        raw = self.headers.get("content-length")
+        if raw is None:
+            return None
+        raw = raw.strip()
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
+            raise BadRequest("The Content-Length header is not a valid length.")
+        length = int(raw)
+        limit = self.max_content_length
+        if limit is not None and length > limit:
+            raise RequestEntityTooLarge()
+        return length
+
+    @property
+    def stream(self) -> LimitedStream:
+        """The raw body as a file-like object, bounded by ``max_content_length``."""
+        stream = self._stream
+        if stream is None:
+            length = self._check_length()
+            source = self._input
+            if source is None or (length is None and not self._input_terminated):
+                stream = LimitedStream(_EmptyStream(), 0, None)  # type: ignore[arg-type]
+            else:
+                stream = LimitedStream(source, length, self.max_content_length)
+            self._stream = stream
+        return stream  # type: ignore[no-any-return]
+
+    def get_data(
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> Any:
+        """The body as bytes (or text with ``as_text``), read once and cached.
+
+        With ``parse_form_data=True`` a form body is parsed into ``form``/``files``
+        first, and what is returned is then empty for form content types.
+        """
+        if parse_form_data:
+            self._load_form_data()
+        data = self._data
+        if data is None:
+            if self._form is not None and self._is_form_type():
+                data = b""
+            else:
+                data = self.stream.read()
+            if cache:
+                self._data = data
+        if as_text:
+            return data.decode(self.charset, "replace")
+        return data
+
+    @property
+    def data(self) -> bytes:
+        """The body as bytes; empty for form bodies once ``form`` was read."""
+        return self.get_data(parse_form_data=True)  # type: ignore[no-any-return]
+
+    def _is_form_type(self) -> bool:
+        return self.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}
+
+    def _load_form_data(self) -> None:
+        """Parse a form body into ``form`` and ``files`` (hooked by the forms module)."""
+        if self._form is not None:
+            return
+        from .forms import parse_form
+
+        self._form, self._files = parse_form(self)
+
+    @property
+    def form(self) -> ImmutableMultiDict[str, str]:
+        """Fields of a urlencoded or multipart body."""
+        self._load_form_data()
+        return self._form  # type: ignore[no-any-return]
+
+    @property
+    def files(self) -> ImmutableMultiDict[str, Any]:
+        """Uploaded files of a multipart body, as ``FileStorage`` objects."""
+        self._load_form_data()
+        return self._files  # type: ignore[no-any-return]
+
+    @property
+    def values(self) -> ImmutableMultiDict[str, str]:
+        """``args`` and ``form`` together (``form`` only for non-GET methods)."""
+        from .datastructures import CombinedMultiDict
+
+        if self.method == "GET":
+            return CombinedMultiDict([self.args])
+        return CombinedMultiDict([self.args, self.form])
+
+    def add_cleanup(self, func: Callable[[], None]) -> None:
+        """Call ``func`` when the request ends (temporary files use this)."""
+        if self._cleanup is None:
+            self._cleanup = []
+        self._cleanup.append(func)
+
+    def close(self) -> None:
+        """Release what the request holds: uploaded files' temporary storage."""
+        cleanup, self._cleanup = self._cleanup, None
+        for func in cleanup or ():
+            func()
+
+    # -- JSON --------------------------------------------------------------------------
+
+    @property
+    def is_json(self) -> bool:
+        """Whether the body is JSON: ``application/json`` or ``application/*+json``."""
+        mt = self.mimetype
+        return mt == "application/json" or (
+            mt.startswith("application/") and mt.endswith("+json")
+        )
+
+    @property
+    def json(self) -> Any:
+        """The parsed JSON body; 415 when the content type is not JSON."""
+        return self.get_json()
+
+    def json_loads(self, data: bytes) -> Any:
+        """Decode a JSON body; the application layer uses its JSON provider here."""
+        return _json.loads(data)
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """Parse the body as JSON.
+
+        Without ``force`` the content type must be JSON (415 otherwise). Malformed JSON
+        is a 400. With ``silent`` both give ``None`` instead.
+        """
+        if cache and self._json is not _UNSET:
+            return self._json
+        if not (force or self.is_json):
+            if silent:
+                return None
+            return self.on_json_loading_failed(None)
+        data = self.get_data(cache=cache)
+        try:
+            value = self.json_loads(data)
+        except (ValueError, RecursionError, TypeError) as exc:
+            if silent:
+                value = None
+            else:
+                return self.on_json_loading_failed(exc)
+        if cache:
+            self._json = value
+        return value
+
+    def on_json_loading_failed(self, e: Exception | None) -> Any:
+        """Raise the error for a body that is not JSON; override to change it."""
+        if e is None:
+            raise UnsupportedMediaType(
+                "Did not attempt to load JSON data because the request"
+                " Content-Type was not 'application/json'."
+            )
+        raise BadRequest("The browser (or proxy) sent a request with invalid JSON.") from e
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.url!r} [{self.method}]>"

@@ -1,0 +1,378 @@
+"""The response object: status, headers and a body of bytes or an iterable of chunks.
+
+The protocol adapters read ``status``, ``headers`` and iterate the body; nothing here
+knows how the bytes are sent.
+"""
+
+from __future__ import annotations
+
+import json as _json
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+from .datastructures import Headers
+from .http import HTTP_STATUS_CODES, dump_cookie, generate_etag, parse_options_header, quote_etag
+
+_STATUS_LINES: dict[int, str] = {
+    code: f"{code} {phrase}" for code, phrase in HTTP_STATUS_CODES.items()
+}
+
+
+def status_line(code: int) -> str:
+    """``"404 Not Found"`` for 404; an unknown code gets ``"UNKNOWN"`` as its phrase."""
+    line = _STATUS_LINES.get(code)
+    if line is None:
+        line = f"{code} UNKNOWN"
+    return line
+
+
+def _text_content_type(mimetype: str, charset: str) -> str:
+    if mimetype.startswith("text/") or mimetype in _CHARSET_TYPES:
+        return f"{mimetype}; charset={charset}"
+    return mimetype
+
+
+_CHARSET_TYPES = frozenset(
+    {"application/xml", "application/javascript", "application/ecmascript"}
+)
+
+
+class Response:
+    """An HTTP response.
+
+    ``Response("hi", 201, {"X-Id": "7"}, mimetype="text/plain")``; the body may also be
+    bytes, or an iterable (a generator, say) of ``str``/``bytes`` that is streamed.
+    """
+
+    __slots__ = (
+        "headers",
+        "response",
+        "_status_code",
+        "_status",
+        "_on_close",
+        "direct_passthrough",
+        "__weakref__",
+        "__dict__",
+    )
+
+    charset = "utf-8"
+    default_status = 200
+    default_mimetype: str | None = "text/html"
+    #: Whether ``Location`` headers are made absolute (carboy keeps them as given).
+    autocorrect_location_header = False
+
+    def __init__(
+        self,
+        response: Iterable[bytes] | Iterable[str] | bytes | str | None = None,
+        status: int | str | None = None,
+        headers: Any = None,
+        mimetype: str | None = None,
+        content_type: str | None = None,
+        direct_passthrough: bool = False,
+    ) -> None:
+        if isinstance(headers, Headers):
+            self.headers = headers
+        else:
+            self.headers = Headers(headers)
+        if content_type is None:
+            if mimetype is None and "content-type" not in self.headers:
+                mimetype = self.default_mimetype
+            if mimetype is not None:
+                content_type = _text_content_type(mimetype, self.charset)
+        if content_type is not None:
+            self.headers.set("Content-Type", content_type)
+        if status is None:
+            status = self.default_status
+        self._status_code = 200
+        self._status = "200 OK"
+        self.status = status  # type: ignore[assignment]
+        self._on_close: list[Callable[[], Any]] = []
+        self.direct_passthrough = direct_passthrough
+        if response is None:
+            self.response: Iterable[bytes] = []
+        elif isinstance(response, str | bytes | bytearray):
+            self.set_data(response)
+        else:
+            self.response = response  # type: ignore[assignment]
+
+    # -- status --------------------------------------------------------------------------
+
+    @property
+    def status_code(self) -> int:
+        """The status as an int, such as ``404``."""
+        return self._status_code
+
+    @status_code.setter
+    def status_code(self, code: int) -> None:
+        self._status_code = code
+        self._status = status_line(code)
+
+    @property
+    def status(self) -> str:
+        """The status line, such as ``"404 Not Found"``."""
+        return self._status
+
+    @status.setter
+    def status(self, value: int | str) -> None:
+        if isinstance(value, int):
+            self.status_code = value
+            return
+        value = value.strip()
+        if not value:
+            raise ValueError("Empty status argument")
+        code, _, phrase = value.partition(" ")
+        if not code.isdigit():
+            raise ValueError(f"The status {value!r} does not start with a status code.")
+        self._status_code = int(code)
+        self._status = value if phrase else status_line(int(code))
+
+    # -- body --------------------------------------------------------------------------
+
+    @property
+    def is_streamed(self) -> bool:
+        """Whether the body is an iterable of unknown length (a generator, say)."""
+        return not isinstance(self.response, list | tuple)
+
+    @property
+    def is_sequence(self) -> bool:
+        return isinstance(self.response, list | tuple)
+
+    def get_data(self, as_text: bool = False) -> Any:
+        """The whole body (consuming and buffering a streamed one)."""
+        self._ensure_sequence()
+        data = b"".join(self.iter_encoded())
+        return data.decode(self.charset) if as_text else data
+
+    def set_data(self, value: bytes | str) -> None:
+        """Replace the body and set ``Content-Length``."""
+        if isinstance(value, str):
+            value = value.encode(self.charset)
+        else:
+            value = bytes(value)
+        self.response = [value]
+        self.headers.set("Content-Length", str(len(value)))
+
+    data = property(get_data, set_data, doc="The body as bytes.")
+
+    @property
+    def text(self) -> str:
+        return self.get_data(as_text=True)  # type: ignore[no-any-return]
+
+    def _ensure_sequence(self) -> None:
+        if not self.is_sequence:
+            self.response = list(self.iter_encoded())
+            self.headers.set("Content-Length", str(sum(map(len, self.response))))
+
+    def iter_encoded(self) -> Iterator[bytes]:
+        """The body chunks as bytes (``str`` chunks are encoded)."""
+        charset = self.charset
+        for item in self.response:
+            if isinstance(item, str):
+                yield item.encode(charset)
+            else:
+                yield item
+
+    def freeze(self) -> None:
+        """Buffer a streamed body so it can be read again and has a length."""
+        self._ensure_sequence()
+        self.headers.set("Content-Length", str(sum(map(len, self.response))))
+
+    def call_on_close(self, func: Callable[[], Any]) -> Callable[[], Any]:
+        """Register ``func`` to run when the server closes the response."""
+        self._on_close.append(func)
+        return func
+
+    def close(self) -> None:
+        """Close the body iterable (if it can be) and run ``call_on_close`` callbacks."""
+        close = getattr(self.response, "close", None)
+        if close is not None:
+            close()
+        for func in self._on_close:
+            func()
+
+    # -- headers -----------------------------------------------------------------------
+
+    @property
+    def mimetype(self) -> str | None:
+        """The content type without parameters."""
+        ct = self.headers.get("content-type")
+        return parse_options_header(ct)[0] if ct else None
+
+    @mimetype.setter
+    def mimetype(self, value: str) -> None:
+        self.headers.set("Content-Type", _text_content_type(value, self.charset))
+
+    @property
+    def mimetype_params(self) -> dict[str, str]:
+        return parse_options_header(self.headers.get("content-type"))[1]
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("content-type")  # type: ignore[no-any-return]
+
+    @content_type.setter
+    def content_type(self, value: str) -> None:
+        self.headers.set("Content-Type", value)
+
+    @property
+    def content_length(self) -> int | None:
+        value = self.headers.get("content-length")
+        return int(value) if value is not None and value.isdigit() else None
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        if value is None:
+            self.headers.remove("Content-Length")
+        else:
+            self.headers.set("Content-Length", str(value))
+
+    @property
+    def location(self) -> str | None:
+        return self.headers.get("location")  # type: ignore[no-any-return]
+
+    @location.setter
+    def location(self, value: str) -> None:
+        self.headers.set("Location", value)
+
+    @property
+    def is_json(self) -> bool:
+        mt = self.mimetype or ""
+        return mt == "application/json" or (
+            mt.startswith("application/") and mt.endswith("+json")
+        )
+
+    @property
+    def json(self) -> Any:
+        """The body parsed as JSON (``None`` when it is not JSON)."""
+        return self.get_json()
+
+    def get_json(self, force: bool = False, silent: bool = False) -> Any:
+        if not (force or self.is_json):
+            return None
+        try:
+            return _json.loads(self.get_data())
+        except ValueError:
+            if silent:
+                return None
+            raise
+
+    def add_vary(self, header: str) -> None:
+        """Add ``header`` to ``Vary`` unless it is there already."""
+        current = self.headers.get("vary")
+        if current is None:
+            self.headers.add("Vary", header)
+            return
+        names = {part.strip().lower() for part in current.split(",")}
+        if header.lower() not in names and "*" not in names:
+            self.headers.set("Vary", f"{current}, {header}")
+
+    # -- cookies -----------------------------------------------------------------------
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | timedelta | None = None,
+        expires: str | datetime | int | float | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Add a ``Set-Cookie`` header; invalid names or values raise ``ValueError``."""
+        self.headers.add(
+            "Set-Cookie",
+            dump_cookie(
+                key,
+                value,
+                max_age=max_age,
+                expires=expires,
+                path=path,
+                domain=domain,
+                secure=secure,
+                httponly=httponly,
+                samesite=samesite,
+                partitioned=partitioned,
+            ),
+        )
+
+    def delete_cookie(
+        self,
+        key: str,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Expire cookie ``key`` (the path and domain must match the ones it was set with)."""
+        self.set_cookie(
+            key,
+            expires=0,
+            max_age=0,
+            path=path,
+            domain=domain,
+            secure=secure,
+            httponly=httponly,
+            samesite=samesite,
+            partitioned=partitioned,
+        )
+
+    # -- conditional -------------------------------------------------------------------
+
+    def add_etag(self, overwrite: bool = False, weak: bool = False) -> None:
+        """Set an ``ETag`` from a hash of the body unless one is set."""
+        if overwrite or "etag" not in self.headers:
+            self.set_etag(generate_etag(self.get_data()), weak)
+
+    def set_etag(self, etag: str, weak: bool = False) -> None:
+        self.headers.set("ETag", quote_etag(etag, weak))
+
+    def __repr__(self) -> str:
+        body = f"{sum(map(len, self.response))} bytes" if self.is_sequence else "streamed"
+        return f"<{type(self).__name__} {body} [{self.status}]>"
+
+
+class FileBody:
+    """A body that reads a binary file in blocks, optionally only ``remaining`` bytes.
+
+    The adapters recognise it: WSGI hands a whole file to ``wsgi.file_wrapper``; ASGI
+    reads blocks in a worker thread (or uses the server's path-send extension).
+    """
+
+    __slots__ = ("file", "block_size", "remaining", "path")
+
+    def __init__(
+        self,
+        file: Any,
+        block_size: int = 65536,
+        remaining: int | None = None,
+        path: str | None = None,
+    ) -> None:
+        self.file = file
+        self.block_size = block_size
+        self.remaining = remaining
+        self.path = path
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        size = self.block_size
+        if self.remaining is not None:
+            if self.remaining <= 0:
+                raise StopIteration
+            size = min(size, self.remaining)
+        data: bytes = self.file.read(size)
+        if not data:
+            raise StopIteration
+        if self.remaining is not None:
+            self.remaining -= len(data)
+        return data
+
+    def close(self) -> None:
+        self.file.close()

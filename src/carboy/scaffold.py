@@ -1,0 +1,266 @@
+"""The registration surface shared by :class:`~carboy.Carboy` and ``Blueprint``.
+
+Every decorator is a couple of lines over an explicit ``add_*``/``register_*`` method;
+hooks are stored in dicts keyed by blueprint name (``None`` for the application), so the
+dispatcher can look them up for a request's blueprint chain.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from collections import defaultdict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from .exceptions import HTTPException, default_exceptions
+
+F = TypeVar("F", bound=Callable[..., Any])
+ErrorHandlers = dict[str | None, dict[int | None, dict[type[BaseException], Callable[..., Any]]]]
+
+
+def get_root_path(import_name: str) -> str:
+    """The folder of the module or package ``import_name`` (the cwd when unknown)."""
+    mod = sys.modules.get(import_name)
+    if mod is not None and getattr(mod, "__file__", None):
+        return os.path.dirname(os.path.abspath(mod.__file__))  # type: ignore[type-var]
+    try:
+        spec = importlib.util.find_spec(import_name)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or spec.origin is None or spec.origin in {"built-in", "frozen"}:
+        return os.getcwd()
+    return os.path.dirname(os.path.abspath(spec.origin))
+
+
+def _endpoint_from_view_func(view_func: Callable[..., Any]) -> str:
+    assert view_func is not None, "expected view func if endpoint is not provided."
+    return view_func.__name__
+
+
+class Scaffold:
+    """What an app and a blueprint both register: routes, hooks, error handlers."""
+
+    name: str
+    _static_folder: str | None = None
+    _static_url_path: str | None = None
+
+    def __init__(
+        self,
+        import_name: str,
+        static_folder: str | os.PathLike[str] | None = None,
+        static_url_path: str | None = None,
+        template_folder: str | os.PathLike[str] | None = None,
+        root_path: str | None = None,
+    ) -> None:
+        self.import_name = import_name
+        self.static_folder = static_folder  # type: ignore[assignment]
+        self.static_url_path = static_url_path
+        self.template_folder = template_folder
+        if root_path is None:
+            root_path = get_root_path(self.import_name)
+        self.root_path = root_path
+        self.view_functions: dict[str, Callable[..., Any]] = {}
+        self.error_handler_spec: ErrorHandlers = defaultdict(lambda: defaultdict(dict))
+        self.before_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.after_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.teardown_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.template_context_processors: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.url_value_preprocessors: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.url_default_functions: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+
+    def _check_setup_finished(self, f_name: str) -> None:
+        raise NotImplementedError  # pragma: no cover - overridden by both subclasses
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}>"
+
+    # -- static files -------------------------------------------------------------------
+
+    @property
+    def static_folder(self) -> str | None:
+        """The absolute path of the static folder, or ``None``."""
+        if self._static_folder is not None:
+            return os.path.join(self.root_path, self._static_folder)
+        return None
+
+    @static_folder.setter
+    def static_folder(self, value: str | os.PathLike[str] | None) -> None:
+        if value is not None:
+            value = os.fspath(value).rstrip(r"\/")
+        self._static_folder = value
+
+    @property
+    def has_static_folder(self) -> bool:
+        return self.static_folder is not None
+
+    @property
+    def static_url_path(self) -> str | None:
+        """The URL prefix static files are served under (``/static`` by default)."""
+        if self._static_url_path is not None:
+            return self._static_url_path
+        if self.static_folder is not None:
+            basename = os.path.basename(self.static_folder)
+            return f"/{basename}".rstrip("/")
+        return None
+
+    @static_url_path.setter
+    def static_url_path(self, value: str | None) -> None:
+        if value is not None:
+            value = value.rstrip("/")
+        self._static_url_path = value
+
+    # -- routes ----------------------------------------------------------------------------
+
+    def route(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Register the decorated function as the view for URL ``rule``.
+
+        ::
+
+            @app.route("/users/<int:id>", methods=["GET", "POST"])
+            def user(id): ...
+        """
+
+        def decorator(f: F) -> F:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(rule, endpoint, f, **options)
+            return f
+
+        return decorator
+
+    def _method_route(self, method: str, rule: str, options: dict[str, Any]) -> Callable[[F], F]:
+        if "methods" in options:
+            raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
+        return self.route(rule, methods=[method], **options)
+
+    def get(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """``route(rule, methods=["GET"])``."""
+        return self._method_route("GET", rule, options)
+
+    def post(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """``route(rule, methods=["POST"])``."""
+        return self._method_route("POST", rule, options)
+
+    def put(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """``route(rule, methods=["PUT"])``."""
+        return self._method_route("PUT", rule, options)
+
+    def delete(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """``route(rule, methods=["DELETE"])``."""
+        return self._method_route("DELETE", rule, options)
+
+    def patch(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """``route(rule, methods=["PATCH"])``."""
+        return self._method_route("PATCH", rule, options)
+
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: Any,
+    ) -> None:
+        raise NotImplementedError  # pragma: no cover - overridden by both subclasses
+
+    def endpoint(self, endpoint: str) -> Callable[[F], F]:
+        """Register the decorated function as the view for ``endpoint``."""
+
+        def decorator(f: F) -> F:
+            self._check_setup_finished("endpoint")
+            self.view_functions[endpoint] = f
+            return f
+
+        return decorator
+
+    # -- hooks -----------------------------------------------------------------------------
+
+    def before_request(self, f: F) -> F:
+        """Run ``f()`` before each request; a non-``None`` return is the response."""
+        self._check_setup_finished("before_request")
+        self.before_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    def after_request(self, f: F) -> F:
+        """Run ``f(response)`` after each request; it returns the response to send."""
+        self._check_setup_finished("after_request")
+        self.after_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    def teardown_request(self, f: F) -> F:
+        """Run ``f(exc)`` when each request ends, even after an error."""
+        self._check_setup_finished("teardown_request")
+        self.teardown_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    def context_processor(self, f: F) -> F:
+        """Merge the dict ``f()`` returns into every template's context."""
+        self._check_setup_finished("context_processor")
+        self.template_context_processors[None].append(f)
+        return f
+
+    def url_value_preprocessor(self, f: F) -> F:
+        """Run ``f(endpoint, values)`` after matching, before the view (may edit values)."""
+        self._check_setup_finished("url_value_preprocessor")
+        self.url_value_preprocessors[None].append(f)
+        return f
+
+    def url_defaults(self, f: F) -> F:
+        """Run ``f(endpoint, values)`` in ``url_for`` to fill in missing values."""
+        self._check_setup_finished("url_defaults")
+        self.url_default_functions[None].append(f)
+        return f
+
+    def errorhandler(self, code_or_exception: type[BaseException] | int) -> Callable[[F], F]:
+        """Handle an HTTP status code or an exception class with the decorated function.
+
+        ::
+
+            @app.errorhandler(404)
+            def not_found(e):
+                return "Nothing here", 404
+        """
+
+        def decorator(f: F) -> F:
+            self.register_error_handler(code_or_exception, f)
+            return f
+
+        return decorator
+
+    def register_error_handler(
+        self, code_or_exception: type[BaseException] | int, f: Callable[..., Any]
+    ) -> None:
+        """The method behind :meth:`errorhandler`."""
+        self._check_setup_finished("register_error_handler")
+        exc_class, code = self._get_exc_class_and_code(code_or_exception)
+        self.error_handler_spec[None][code][exc_class] = f
+
+    @staticmethod
+    def _get_exc_class_and_code(
+        exc_class_or_code: type[BaseException] | int,
+    ) -> tuple[type[BaseException], int | None]:
+        exc_class: type[BaseException]
+        if isinstance(exc_class_or_code, int):
+            try:
+                exc_class = default_exceptions[exc_class_or_code]
+            except KeyError:
+                raise ValueError(
+                    f"'{exc_class_or_code}' is not a recognized HTTP error code. Use a"
+                    " subclass of HTTPException with that code instead."
+                ) from None
+        else:
+            exc_class = exc_class_or_code
+        if isinstance(exc_class, Exception):
+            raise TypeError(
+                f"{exc_class!r} is an instance, not a class. Handlers can only be"
+                " registered for Exception classes or HTTP error codes."
+            )
+        if not issubclass(exc_class, Exception):
+            raise ValueError(
+                f"'{exc_class.__name__}' is not a subclass of Exception. Handlers can only"
+                " be registered for Exception classes or HTTP error codes."
+            )
+        if issubclass(exc_class, HTTPException):
+            return exc_class, exc_class.code
+        return exc_class, None

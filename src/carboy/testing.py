@@ -1,0 +1,589 @@
+"""The test client: requests to the app without a server, over WSGI or ASGI.
+
+::
+
+    client = app.test_client()                   # WSGI
+    client = app.test_client(protocol="asgi")    # the same API, through the ASGI adapter
+    rv = client.post("/login", data={"user": "a"}, follow_redirects=True)
+    assert rv.status_code == 200
+
+    async with AsyncClient(app) as client:       # awaitable, ASGI
+        rv = await client.get("/")
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json as _json
+import mimetypes
+import secrets
+import time
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
+
+from .app import Response
+from .ctx import Context, _cv_ctx
+from .sansio.datastructures import Headers
+from .sansio.http import parse_cookie
+from .sansio.urls import url_encode, url_quote
+from .wsgi import request_from_environ
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .app import Carboy, Request
+
+
+class FileUpload:
+    """A file for a multipart test request: ``data={"f": (io.BytesIO(b"x"), "a.txt")}``."""
+
+    def __init__(self, stream: Any, filename: str | None = None, content_type: str | None = None) -> None:
+        self.stream = stream
+        self.filename = filename or getattr(stream, "name", None) or "file"
+        self.content_type = (
+            content_type
+            or mimetypes.guess_type(self.filename)[0]
+            or "application/octet-stream"
+        )
+
+
+def _as_file(value: Any) -> FileUpload | None:
+    if isinstance(value, FileUpload):
+        return value
+    if isinstance(value, tuple) and value and hasattr(value[0], "read"):
+        return FileUpload(*value)
+    if hasattr(value, "read"):
+        return FileUpload(value)
+    return None
+
+
+def encode_multipart(fields: Iterable[tuple[str, Any]], boundary: str | None = None) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body and its content type from ``(name, value)`` pairs."""
+    boundary = boundary or f"----carboy{secrets.token_hex(12)}"
+    out = io.BytesIO()
+    for name, value in fields:
+        out.write(f"--{boundary}\r\n".encode())
+        upload = _as_file(value)
+        quoted = name.replace('"', "%22")
+        if upload is not None:
+            filename = upload.filename.replace('"', "%22")
+            out.write(
+                f'Content-Disposition: form-data; name="{quoted}"; filename="{filename}"\r\n'
+                f"Content-Type: {upload.content_type}\r\n\r\n".encode()
+            )
+            data = upload.stream.read()
+            out.write(data.encode() if isinstance(data, str) else data)
+        else:
+            out.write(f'Content-Disposition: form-data; name="{quoted}"\r\n\r\n'.encode())
+            out.write(value if isinstance(value, bytes) else str(value).encode())
+        out.write(b"\r\n")
+    out.write(f"--{boundary}--\r\n".encode())
+    return out.getvalue(), f"multipart/form-data; boundary={boundary}"
+
+
+def _pairs(data: Any) -> list[tuple[str, Any]]:
+    if hasattr(data, "items") and callable(data.items):
+        try:
+            items = list(data.items(multi=True))
+        except TypeError:
+            items = list(data.items())
+    else:
+        items = list(data)
+    pairs = []
+    for key, value in items:
+        if isinstance(value, list):
+            pairs.extend((key, v) for v in value)
+        else:
+            pairs.append((key, value))
+    return pairs
+
+
+def build_environ(
+    path: str = "/",
+    base_url: str | None = None,
+    query_string: Mapping[str, Any] | str | bytes | None = None,
+    method: str = "GET",
+    headers: Any = None,
+    data: Any = None,
+    json: Any = None,
+    content_type: str | None = None,
+    environ_base: Mapping[str, Any] | None = None,
+    environ_overrides: Mapping[str, Any] | None = None,
+    json_dumps: Any = None,
+) -> dict[str, Any]:
+    """A WSGI environ for a request, as the test client sends it."""
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc:
+        base_url = f"{parts.scheme or 'http'}://{parts.netloc}"
+    base = urlsplit(base_url or "http://localhost/")
+    scheme = base.scheme or "http"
+    host = base.netloc or "localhost"
+    script_root = base.path.rstrip("/")
+    qs = parts.query
+    if query_string is not None:
+        if isinstance(query_string, bytes):
+            qs = query_string.decode("latin-1")
+        elif isinstance(query_string, str):
+            qs = query_string
+        else:
+            qs = url_encode(_pairs(query_string))
+    hdrs = Headers(headers)
+    body = b""
+    if json is not None:
+        if data is not None:
+            raise TypeError("Pass 'data' or 'json', not both.")
+        body = (json_dumps or _json.dumps)(json).encode()
+        content_type = content_type or "application/json"
+    elif isinstance(data, str):
+        body = data.encode()
+    elif isinstance(data, bytes | bytearray):
+        body = bytes(data)
+    elif hasattr(data, "read"):
+        body = data.read()
+    elif data is not None:
+        pairs = _pairs(data)
+        if any(_as_file(v) is not None for _, v in pairs) or (
+            content_type or ""
+        ).startswith("multipart/form-data"):
+            body, content_type = encode_multipart(pairs)
+        else:
+            body = url_encode(pairs).encode()
+            content_type = content_type or "application/x-www-form-urlencoded"
+    if content_type is None:
+        content_type = hdrs.get("Content-Type")
+    hdrs.remove("Content-Type")
+    hostname, _, port = host.partition(":")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method.upper(),
+        "SCRIPT_NAME": script_root,
+        "PATH_INFO": url_unquote_path(parts.path or "/"),
+        "QUERY_STRING": qs,
+        "SERVER_NAME": hostname,
+        "SERVER_PORT": port or ("443" if scheme == "https" else "80"),
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_HOST": host,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": io.StringIO(),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    if environ_base:
+        environ.update(environ_base)
+    if body or method.upper() in {"POST", "PUT", "PATCH"}:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    if content_type:
+        environ["CONTENT_TYPE"] = content_type
+    for name, value in hdrs:
+        key = name.upper().replace("-", "_")
+        if key in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
+            environ[key] = value
+            continue
+        key = f"HTTP_{key}"
+        environ[key] = f"{environ[key]}, {value}" if key in environ and key != "HTTP_HOST" else value
+    if environ_overrides:
+        environ.update(environ_overrides)
+    return environ
+
+
+def url_unquote_path(path: str) -> str:
+    """The path as a server puts it in ``PATH_INFO``: percent-decoded, latin-1 text."""
+    from urllib.parse import unquote_to_bytes
+
+    return unquote_to_bytes(path).decode("latin-1")
+
+
+def build_request(app: Carboy, *args: Any, **kwargs: Any) -> Request:
+    """A request object for ``app.test_request_context(...)``."""
+    return request_from_environ(app, build_environ(*args, **kwargs))
+
+
+def scope_from_environ(environ: dict[str, Any]) -> dict[str, Any]:
+    """The ASGI HTTP scope for the same request as a test environ."""
+    headers = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            headers.append((key[5:].replace("_", "-").lower().encode("latin-1"), value.encode("latin-1")))
+        elif key in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
+            headers.append((key.replace("_", "-").lower().encode("latin-1"), value.encode("latin-1")))
+    root = environ.get("SCRIPT_NAME", "")
+    raw_path = environ["PATH_INFO"].encode("latin-1")
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "method": environ["REQUEST_METHOD"],
+        "scheme": environ["wsgi.url_scheme"],
+        "path": root + raw_path.decode("utf-8", "replace"),
+        "raw_path": root.encode() + raw_path,
+        "query_string": environ["QUERY_STRING"].encode("latin-1"),
+        "root_path": root,
+        "headers": headers,
+        "client": (environ.get("REMOTE_ADDR", "127.0.0.1"), 50000),
+        "server": (environ["SERVER_NAME"], int(environ["SERVER_PORT"])),
+        "extensions": {},
+    }
+
+
+class TestResponse(Response):
+    """A response returned by the test client, with the request that produced it."""
+
+    __test__ = False
+    __slots__ = ()
+
+    request: Request | None
+    history: tuple[TestResponse, ...]
+
+    @classmethod
+    def from_parts(cls, body: bytes, status: int | str, headers: list[tuple[str, str]]) -> TestResponse:
+        """A response holding exactly what the app sent (headers untouched)."""
+        rv = cls(None, status, Headers._trusted(list(headers)))
+        rv.response = [body]
+        rv.request = None
+        rv.history = ()
+        return rv
+
+
+class _Cookie:
+    __slots__ = ("key", "value", "domain", "path", "expires")
+
+    def __init__(self, key: str, value: str, domain: str, path: str, expires: float | None) -> None:
+        self.key = key
+        self.value = value
+        self.domain = domain
+        self.path = path
+        self.expires = expires
+
+
+def _parse_set_cookie(header: str, default_domain: str) -> _Cookie:
+    name_value, *attrs = header.split(";")
+    key, _, value = name_value.strip().partition("=")
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        value = dict(parse_cookie(f"x={value}")).get("x", value)
+    domain, path, expires = default_domain, "/", None
+    for attr in attrs:
+        name, _, val = attr.strip().partition("=")
+        lname = name.lower()
+        if lname == "domain" and val:
+            domain = val.lstrip(".").lower()
+        elif lname == "path" and val:
+            path = val
+        elif lname == "max-age" and val.lstrip("-").isdigit():
+            expires = time.time() + int(val)
+        elif lname == "expires" and expires is None:
+            from .sansio.http import parse_date
+
+            parsed = parse_date(val)
+            if parsed is not None:
+                expires = parsed.timestamp()
+    return _Cookie(key.strip(), value, domain, path, expires)
+
+
+class _ClientBase:
+    def __init__(self, app: Carboy, use_cookies: bool = True) -> None:
+        self.application = app
+        self.app = app
+        self.use_cookies = use_cookies
+        self._cookies: dict[tuple[str, str, str], _Cookie] = {}
+        self.environ_base: dict[str, Any] = {}
+
+    # -- cookies -----------------------------------------------------------------------
+
+    def get_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> _Cookie | None:
+        """The stored cookie ``key`` (an object with ``key``, ``value``...) or ``None``."""
+        return self._cookies.get((domain, path, key))
+
+    def set_cookie(self, key: str, value: str = "", domain: str = "localhost", path: str = "/") -> None:
+        self._cookies[(domain, path, key)] = _Cookie(key, value, domain, path, None)
+
+    def delete_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> None:
+        self._cookies.pop((domain, path, key), None)
+
+    def _cookie_header(self, environ: dict[str, Any]) -> None:
+        if not self.use_cookies or not self._cookies:
+            return
+        host = environ["SERVER_NAME"].lower()
+        path = environ["SCRIPT_NAME"] + environ["PATH_INFO"]
+        now = time.time()
+        parts = []
+        for cookie in list(self._cookies.values()):
+            if cookie.expires is not None and cookie.expires <= now:
+                del self._cookies[(cookie.domain, cookie.path, cookie.key)]
+                continue
+            if not (host == cookie.domain or host.endswith("." + cookie.domain)):
+                continue
+            if not (path == cookie.path or path.startswith(cookie.path.rstrip("/") + "/")):
+                continue
+            parts.append(f"{cookie.key}={cookie.value}")
+        if parts:
+            existing = environ.get("HTTP_COOKIE")
+            header = "; ".join(parts)
+            environ["HTTP_COOKIE"] = f"{existing}; {header}" if existing else header
+
+    def _store_cookies(self, environ: dict[str, Any], response: Response) -> None:
+        if not self.use_cookies:
+            return
+        for header in response.headers.getlist("Set-Cookie"):
+            cookie = _parse_set_cookie(header, environ["SERVER_NAME"].lower())
+            key = (cookie.domain, cookie.path, cookie.key)
+            if cookie.expires is not None and cookie.expires <= time.time():
+                self._cookies.pop(key, None)
+            else:
+                self._cookies[key] = cookie
+
+    # -- request building --------------------------------------------------------------
+
+    def _environ(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        base = dict(self.environ_base)
+        base.update(kwargs.pop("environ_base", None) or {})
+        kwargs["environ_base"] = base
+        kwargs.setdefault("json_dumps", self.application.json.dumps)
+        environ = build_environ(*args, **kwargs)
+        self._cookie_header(environ)
+        return environ
+
+    @staticmethod
+    def _redirect_target(response: Response, environ: dict[str, Any], method: str, kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        current = (
+            f"{environ['wsgi.url_scheme']}://{environ['HTTP_HOST']}"
+            f"{url_quote(environ['SCRIPT_NAME'] + environ['PATH_INFO'])}"
+        )
+        if environ["QUERY_STRING"]:
+            current += "?" + environ["QUERY_STRING"]
+        location = urljoin(current, response.headers["Location"])
+        new = dict(kwargs)
+        new.pop("query_string", None)
+        if response.status_code in {307, 308}:
+            new["method"] = method
+        else:
+            new["method"] = "HEAD" if method == "HEAD" else "GET"
+            for key in ("data", "json", "content_type"):
+                new.pop(key, None)
+        target = urlsplit(location)
+        new["base_url"] = f"{target.scheme}://{target.netloc}{environ['SCRIPT_NAME']}"
+        path = target.path
+        if environ["SCRIPT_NAME"] and path.startswith(environ["SCRIPT_NAME"]):
+            path = path[len(environ["SCRIPT_NAME"]) :]
+        return path + (f"?{target.query}" if target.query else ""), new
+
+
+class CarboyClient(_ClientBase):
+    """A synchronous test client, through the WSGI adapter (or ``protocol="asgi"``).
+
+    ``with client:`` keeps the context of the last request, so ``request``, ``g`` and
+    ``session`` can be inspected after it.
+    """
+
+    __test__ = False
+
+    def __init__(self, app: Carboy, use_cookies: bool = True, protocol: str = "wsgi") -> None:
+        super().__init__(app, use_cookies)
+        if protocol not in {"wsgi", "asgi"}:
+            raise ValueError("protocol must be 'wsgi' or 'asgi'")
+        self.protocol = protocol
+        self._preserve = False
+        self._preserved: list[tuple[Context, Any]] = []
+        self._runner: asyncio.Runner | None = None
+
+    def __enter__(self) -> CarboyClient:
+        if self._preserve:
+            raise RuntimeError("Cannot nest client invocations")
+        self._preserve = True
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self._preserve = False
+        self._release()
+        if self._runner is not None:
+            self._runner.close()
+            self._runner = None
+
+    def _release(self) -> None:
+        while self._preserved:
+            ctx, token = self._preserved.pop()
+            try:
+                if ctx._preserved and not ctx._pushes:
+                    ctx._preserved = False
+                    ctx.app._teardown(ctx, None)
+            finally:
+                _cv_ctx.reset(token)
+
+    def open(self, path: str = "/", *args: Any, follow_redirects: bool = False, buffered: bool = False, **kwargs: Any) -> TestResponse:
+        """Send a request; ``get``, ``post``... call this with their method."""
+        self._release()
+        method = kwargs.get("method", "GET").upper()
+        history: list[TestResponse] = []
+        while True:
+            environ = self._environ(path, *args, **kwargs)
+            response = self._run(environ)
+            response.history = tuple(history)
+            if not follow_redirects or response.status_code not in {301, 302, 303, 305, 307, 308} or "Location" not in response.headers:
+                return response
+            history.append(response)
+            if len(history) > 30:
+                raise RuntimeError("The test client followed more than 30 redirects.")
+            path, kwargs = self._redirect_target(response, environ, method, kwargs)
+            method = kwargs["method"]
+            args = ()
+
+    def _run(self, environ: dict[str, Any]) -> TestResponse:
+        preserved: list[Context] = []
+        if self._preserve:
+            environ["carboy._preserve_context"] = preserved.append
+        if self.protocol == "wsgi":
+            response = self._run_wsgi(environ)
+        else:
+            response = self._run_asgi(environ, preserved)
+        for ctx in preserved:
+            self._preserved.append((ctx, _cv_ctx.set(ctx)))
+        self._store_cookies(environ, response)
+        return response
+
+    def _run_wsgi(self, environ: dict[str, Any]) -> TestResponse:
+        status_headers: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            status_headers[:] = [status, headers]
+            return lambda data: None
+
+        body_iter = self.application.wsgi_app(environ, start_response)
+        try:
+            body = b"".join(body_iter)
+        finally:
+            close = getattr(body_iter, "close", None)
+            if close is not None:
+                close()
+        response = TestResponse.from_parts(body, status_headers[0], status_headers[1])
+        response.request = request_from_environ(self.application, environ)
+        return response
+
+    def _run_asgi(self, environ: dict[str, Any], preserved: list[Context]) -> TestResponse:
+        if self._runner is None:
+            self._runner = asyncio.Runner()
+        scope = scope_from_environ(environ)
+        if "carboy._preserve_context" in environ:
+            scope["extensions"]["carboy.preserve_context"] = preserved.append
+        body = environ["wsgi.input"].read()
+        status, headers, data = self._runner.run(run_asgi(self.application, scope, body))
+        if not self._preserve:
+            self._runner.close()
+            self._runner = None
+        response = TestResponse.from_parts(data, status, headers)
+        response.request = request_from_environ(self.application, environ)
+        return response
+
+    def get(self, *args: Any, **kw: Any) -> TestResponse:
+        return self.open(*args, method="GET", **kw)
+
+    def post(self, *args: Any, **kw: Any) -> TestResponse:
+        return self.open(*args, method="POST", **kw)
+
+    def put(self, *args: Any, **kw: Any) -> TestResponse:
+        return self.open(*args, method="PUT", **kw)
+
+    def patch(self, *args: Any, **kw: Any) -> TestResponse:
+        return self.open(*args, method="PATCH", **kw)
+
+    def delete(self, *args: Any, **kw: Any) -> TestResponse:
+        return self.open(*args, method="DELETE", **kw)
+
+    def head(self, *args: Any, **kw: Any) -> TestResponse:
+        return self.open(*args, method="HEAD", **kw)
+
+    def options(self, *args: Any, **kw: Any) -> TestResponse:
+        return self.open(*args, method="OPTIONS", **kw)
+
+    def trace(self, *args: Any, **kw: Any) -> TestResponse:
+        return self.open(*args, method="TRACE", **kw)
+
+
+async def run_asgi(app: Carboy, scope: dict[str, Any], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Call the app's ASGI entry once; the status, headers and body it sends."""
+    sent_body = False
+    disconnect = asyncio.Event()
+    status = 500
+    headers: list[tuple[str, str]] = []
+    chunks: list[bytes] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent_body
+        if not sent_body:
+            sent_body = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await disconnect.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Any) -> None:
+        nonlocal status, headers
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", [])]
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+        elif message["type"] == "http.response.pathsend":  # pragma: no cover
+            with open(message["path"], "rb") as f:
+                chunks.append(f.read())
+
+    try:
+        await app.asgi_app(scope, receive, send)
+    finally:
+        disconnect.set()
+    return status, headers, b"".join(chunks)
+
+
+class AsyncClient(_ClientBase):
+    """An awaitable test client through the ASGI adapter: ``await client.get("/")``."""
+
+    __test__ = False
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        return None
+
+    async def open(self, path: str = "/", *args: Any, follow_redirects: bool = False, **kwargs: Any) -> TestResponse:
+        method = kwargs.get("method", "GET").upper()
+        history: list[TestResponse] = []
+        while True:
+            environ = self._environ(path, *args, **kwargs)
+            scope = scope_from_environ(environ)
+            status, headers, data = await run_asgi(self.application, scope, environ["wsgi.input"].read())
+            response = TestResponse.from_parts(data, status, headers)
+            response.request = request_from_environ(self.application, environ)
+            response.history = tuple(history)
+            self._store_cookies(environ, response)
+            if not follow_redirects or status not in {301, 302, 303, 305, 307, 308} or "Location" not in response.headers:
+                return response
+            history.append(response)
+            if len(history) > 30:
+                raise RuntimeError("The test client followed more than 30 redirects.")
+            path, kwargs = self._redirect_target(response, environ, method, kwargs)
+            method = kwargs["method"]
+            args = ()
+
+    async def get(self, *args: Any, **kw: Any) -> TestResponse:
+        return await self.open(*args, method="GET", **kw)
+
+    async def post(self, *args: Any, **kw: Any) -> TestResponse:
+        return await self.open(*args, method="POST", **kw)
+
+    async def put(self, *args: Any, **kw: Any) -> TestResponse:
+        return await self.open(*args, method="PUT", **kw)
+
+    async def patch(self, *args: Any, **kw: Any) -> TestResponse:
+        return await self.open(*args, method="PATCH", **kw)
+
+    async def delete(self, *args: Any, **kw: Any) -> TestResponse:
+        return await self.open(*args, method="DELETE", **kw)
+
+    async def head(self, *args: Any, **kw: Any) -> TestResponse:
+        return await self.open(*args, method="HEAD", **kw)
+
+    async def options(self, *args: Any, **kw: Any) -> TestResponse:
+        return await self.open(*args, method="OPTIONS", **kw)

@@ -1,0 +1,148 @@
+"""The WSGI adapter (PEP 3333): environ in, ``start_response`` and a body iterable out.
+
+Its steps, in the same order and with the same names as the ASGI adapter's:
+translate in (``request_from_environ``) → route (``app.match_request``) → run the plan
+(``dispatch.handle_request`` driven by ``call``) → tear down → translate out
+(``send_response``). ``call`` is the one place where sync meets async: an ``async def``
+view or hook runs to completion on an event loop owned by the worker thread.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from .ctx import Context, _cv_ctx
+from .dispatch import Step, drive_sync, handle_request, teardown
+from .exceptions import HTTPException
+from .sansio.response import FileBody
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .app import Carboy, Request, Response
+
+Environ = dict[str, Any]
+StartResponse = Callable[..., Any]
+
+#: CONTENT_TYPE and CONTENT_LENGTH are the two headers PEP 3333 keeps without HTTP_.
+_CONTENT_KEYS = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
+
+
+def headers_from_environ(environ: Environ) -> list[tuple[str, str]]:
+    """The request headers as ``(Name, value)`` pairs from an environ."""
+    pairs = []
+    for key, value in environ.items():
+        if key.startswith("HTTP_"):
+            if key in {"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"}:
+                continue
+            pairs.append((key[5:].replace("_", "-").title(), value))
+        elif key in _CONTENT_KEYS and value:
+            pairs.append((_CONTENT_KEYS[key], value))
+    return pairs
+
+
+def _decode(value: str) -> str:
+    # NOTE: PEP 3333 gives paths as latin-1 text of the raw bytes; URLs are UTF-8.
+    if value.isascii():
+        return value
+    return value.encode("latin-1").decode("utf-8", "replace")
+
+
+def request_from_environ(app: Carboy, environ: Environ) -> Request:
+    """Translate in: a request from the WSGI environ (headers are read lazily)."""
+    path = _decode(environ.get("PATH_INFO") or "/")
+    if path[:1] != "/" or path[:2] == "//":
+        path = "/" + path.lstrip("/")
+    server_port = environ.get("SERVER_PORT")
+    return app.request_class(
+        environ.get("REQUEST_METHOD", "GET").upper(),
+        path,
+        environ.get("QUERY_STRING", "").encode("latin-1"),
+        lambda: headers_from_environ(environ),
+        scheme=environ.get("wsgi.url_scheme", "http"),
+        server=(
+            environ.get("SERVER_NAME", ""),
+            int(server_port) if server_port and server_port.isdigit() else None,
+        ),
+        root_path=_decode(environ.get("SCRIPT_NAME", "")).rstrip("/"),
+        remote_addr=environ.get("REMOTE_ADDR"),
+        input_stream=environ.get("wsgi.input"),
+        input_terminated=bool(environ.get("wsgi.input_terminated")),
+        environ=environ,
+    )
+
+
+def call(step: Step) -> Any:
+    """Run one user function; a coroutine runs on this thread's own event loop."""
+    func, args, kwargs = step
+    rv = func(*args, **kwargs) if kwargs else func(*args)
+    if inspect.iscoroutine(rv):
+        from .app import run_coroutine_sync
+
+        rv = run_coroutine_sync(rv)
+    return rv
+
+
+class _ClosingBody:
+    """A body iterable whose ``close()`` closes the response (PEP 3333 calls it)."""
+
+    __slots__ = ("_iter", "_response")
+
+    def __init__(self, response: Response) -> None:
+        self._response = response
+        self._iter = response.iter_encoded()
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self._iter
+
+    def close(self) -> None:
+        self._response.close()
+
+
+def send_response(response: Response, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """Translate out: start the response and give the server its body iterable."""
+    start_response(response.status, response.headers.to_wsgi_list())
+    body = response.response
+    if environ.get("REQUEST_METHOD") == "HEAD":
+        response.close()
+        return []
+    if type(body) is list and not response._on_close:
+        # PERF: the common case, a list of bytes, goes to the server as it is.
+        if all(type(chunk) is bytes for chunk in body):
+            return body
+    if isinstance(body, FileBody) and body.remaining is None:
+        wrapper = environ.get("wsgi.file_wrapper")
+        if wrapper is not None:
+            return wrapper(body.file, body.block_size)  # type: ignore[no-any-return]
+    return _ClosingBody(response)
+
+
+def wsgi_app(app: Carboy, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+    """The WSGI application: ``app.wsgi_app``."""
+    app._got_first_request = True
+    request = request_from_environ(app, environ)
+    ctx = Context(app, request)
+    ctx.g = app.app_ctx_globals_class()
+    token = _cv_ctx.set(ctx)
+    error: BaseException | None = None
+    try:
+        try:
+            if app.config["TRUSTED_HOSTS"]:
+                app.check_trusted_host(request)
+            app.match_request(ctx)
+        except HTTPException as e:
+            request.routing_exception = e
+        response = drive_sync(handle_request(app, ctx), call)
+    except BaseException as e:
+        error = e
+        raise
+    finally:
+        preserve = environ.get("carboy._preserve_context")
+        if preserve is not None:
+            preserve(ctx)
+        if ctx._pushes or preserve is not None:
+            ctx._preserved = True  # torn down later: by the stream or by the test client
+        else:
+            drive_sync(teardown(app, ctx, error), call)
+        _cv_ctx.reset(token)
+    return send_response(response, environ, start_response)
