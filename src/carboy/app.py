@@ -11,11 +11,18 @@ import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .config import Config, ConfigAttribute
 from .ctx import Context, _AppCtxGlobals, _cv_ctx
-from .dispatch import Hooks, blueprint_chain, collect_hooks, drive_sync, is_http_exception, teardown
+from .dispatch import (
+    Hooks,
+    blueprint_chain,
+    collect_hooks,
+    drive_sync,
+    is_http_exception,
+    teardown,
+)
 from .exceptions import Aborter, HTTPException, NotFound
 from .json import DefaultJSONProvider, JSONProvider
 from .routing import BuildError, Map, RequestRedirect, Rule
@@ -29,7 +36,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .testing import CarboyClient
 
 F = TypeVar("F", bound=Callable[..., Any])
-ExcInfo = tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
+ExcInfo = (
+    tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
+)
 
 
 class Request(_SansioRequest):
@@ -38,7 +47,7 @@ class Request(_SansioRequest):
     __slots__ = ()
 
     @property
-    def max_content_length(self) -> int | None:  # type: ignore[override]
+    def max_content_length(self) -> int | None:
         if self._max_content_length is not _UNSET_LIMIT:
             return self._max_content_length  # type: ignore[no-any-return]
         ctx = _cv_ctx.get(None)
@@ -51,7 +60,7 @@ class Request(_SansioRequest):
         self._max_content_length = value
 
     @property
-    def max_form_memory_size(self) -> int | None:  # type: ignore[override]
+    def max_form_memory_size(self) -> int | None:
         if self._max_form_memory_size is not _UNSET_LIMIT:
             return self._max_form_memory_size  # type: ignore[no-any-return]
         ctx = _cv_ctx.get(None)
@@ -64,7 +73,7 @@ class Request(_SansioRequest):
         self._max_form_memory_size = value
 
     @property
-    def max_form_parts(self) -> int | None:  # type: ignore[override]
+    def max_form_parts(self) -> int | None:
         if self._max_form_parts is not _UNSET_LIMIT:
             return self._max_form_parts  # type: ignore[no-any-return]
         ctx = _cv_ctx.get(None)
@@ -85,7 +94,7 @@ class Request(_SansioRequest):
     @property
     def endpoint(self) -> str | None:
         """The endpoint that matched the request, or ``None``."""
-        return self.url_rule.endpoint if self.url_rule is not None else None  # type: ignore[no-any-return]
+        return self.url_rule.endpoint if self.url_rule is not None else None
 
     @property
     def blueprint(self) -> str | None:
@@ -191,7 +200,6 @@ class Carboy(Scaffold):
     url_map_class = Map
     default_config = _default_config
     test_client_class: type[Any] | None = None
-    test_cli_runner_class: type[Any] | None = None
 
     testing = ConfigAttribute("TESTING")
     secret_key = ConfigAttribute("SECRET_KEY")
@@ -228,7 +236,9 @@ class Carboy(Scaffold):
         self.config = self.make_config(instance_relative_config)
         self.aborter = self.aborter_class()
         self.json: JSONProvider = self.json_provider_class(self)
-        self.url_build_error_handlers: list[Callable[[Exception, str, dict[str, Any]], str]] = []
+        self.url_build_error_handlers: list[
+            Callable[[Exception, str, dict[str, Any]], str]
+        ] = []
         self.teardown_appcontext_funcs: list[Callable[..., Any]] = []
         self.shell_context_processors: list[Callable[[], dict[str, Any]]] = []
         self.before_serving_funcs: list[Callable[[], Any]] = []
@@ -265,7 +275,7 @@ class Carboy(Scaffold):
     def name(self) -> str:  # type: ignore[override]
         """The application's name: the import name, or the script's name for ``__main__``."""
         if self.import_name == "__main__":
-            fn = getattr(sys.modules["__main__"], "__file__", None)
+            fn: str | None = getattr(sys.modules["__main__"], "__file__", None)
             if fn is None:
                 return "__main__"
             return os.path.splitext(os.path.basename(fn))[0]
@@ -301,7 +311,11 @@ class Carboy(Scaffold):
     def make_config(self, instance_relative: bool = False) -> Config:
         root_path = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
-        defaults["DEBUG"] = os.environ.get("CARBOY_DEBUG", "").lower() in {"1", "true", "yes"}
+        defaults["DEBUG"] = os.environ.get("CARBOY_DEBUG", "").lower() in {
+            "1",
+            "true",
+            "yes",
+        }
         return self.config_class(root_path, defaults)
 
     def auto_find_instance_path(self) -> str:
@@ -311,7 +325,9 @@ class Carboy(Scaffold):
     def open_instance_resource(self, resource: str, mode: str = "rb") -> Any:
         return open(os.path.join(self.instance_path, resource), mode)
 
-    def open_resource(self, resource: str, mode: str = "rb", encoding: str | None = None) -> Any:
+    def open_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = None
+    ) -> Any:
         if mode not in {"r", "rt", "rb"}:
             raise ValueError("Resources can only be opened for reading.")
         path = os.path.join(self.root_path, resource)
@@ -356,7 +372,9 @@ class Carboy(Scaffold):
         methods = {item.upper() for item in methods}
         methods |= set(getattr(view_func, "required_methods", ()))
         if provide_automatic_options is None:
-            provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
+            provide_automatic_options = getattr(
+                view_func, "provide_automatic_options", None
+            )
         if provide_automatic_options is None:
             provide_automatic_options = (
                 "OPTIONS" not in methods and self.config["PROVIDE_AUTOMATIC_OPTIONS"]
@@ -364,7 +382,10 @@ class Carboy(Scaffold):
         if provide_automatic_options:
             methods.add("OPTIONS")
         rule_obj = self.url_rule_class(
-            rule, methods=methods, provide_automatic_options=provide_automatic_options, **options
+            rule,
+            methods=methods,
+            provide_automatic_options=provide_automatic_options,
+            **options,
         )
         self.url_map.add(rule_obj)
         if view_func is not None:
@@ -421,7 +442,7 @@ class Carboy(Scaffold):
                 break
             target = wrapped
         result = inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
-            getattr(target, "__call__", None)
+            getattr(type(target), "__call__", None)
         )
         try:
             self._async_cache[func] = result
@@ -448,7 +469,9 @@ class Carboy(Scaffold):
         endpoint = rule.endpoint if rule is not None else None
         hooks = self._hooks_cache.get(endpoint)
         if hooks is None:
-            hooks = self._hooks_cache[endpoint] = collect_hooks(self, blueprint_chain(endpoint))
+            hooks = self._hooks_cache[endpoint] = collect_hooks(
+                self, blueprint_chain(endpoint)
+            )
         return hooks
 
     def match_request(self, ctx: Context) -> None:
@@ -458,7 +481,10 @@ class Carboy(Scaffold):
         try:
             domain = self._request_domain(request) if self._domain_matching else ""
             rule, values = self.url_map.match(
-                request.path, request.method, domain, websocket=request.scheme in {"ws", "wss"}
+                request.path,
+                request.method,
+                domain,
+                websocket=request.scheme in {"ws", "wss"},
             )
         except HTTPException as e:
             request.routing_exception = e
@@ -471,7 +497,11 @@ class Carboy(Scaffold):
         return self.url_map.host_matching or self.subdomain_matching
 
     def _request_domain(self, request: Request) -> str:
-        host = request.host.partition(":")[0] if not request.host.startswith("[") else request.host
+        host = (
+            request.host.partition(":")[0]
+            if not request.host.startswith("[")
+            else request.host
+        )
         if self.url_map.host_matching:
             return host
         server_name = (self.config["SERVER_NAME"] or "").partition(":")[0]
@@ -487,7 +517,11 @@ class Carboy(Scaffold):
         trusted = self.config["TRUSTED_HOSTS"]
         if not trusted:
             return
-        host = request.host.rpartition(":")[0] if ":" in request.host and not request.host.endswith("]") else request.host
+        host = (
+            request.host.rpartition(":")[0]
+            if ":" in request.host and not request.host.endswith("]")
+            else request.host
+        )
         host = host.lower()
         for pattern in trusted:
             pattern = pattern.lower()
@@ -498,11 +532,15 @@ class Carboy(Scaffold):
                 return
         raise BadHost(f"Host {request.host!r} is not trusted.")
 
-    def _find_error_handler(self, e: BaseException, ctx: Context) -> Callable[..., Any] | None:
+    def _find_error_handler(
+        self, e: BaseException, ctx: Context
+    ) -> Callable[..., Any] | None:
         code = getattr(e, "code", None) if is_http_exception(e) else None
         request = ctx.request
         names: tuple[str | None, ...] = (
-            (*blueprint_chain(request.endpoint), None) if request is not None else (None,)
+            (*blueprint_chain(request.endpoint), None)
+            if request is not None
+            else (None,)
         )
         spec = self.error_handler_spec
         for c in (code, None) if code is not None else (None,):
@@ -544,7 +582,9 @@ class Carboy(Scaffold):
         request = ctx.request
         assert request is not None
         target = e.new_url
-        location = _relative_location(request.root_path + request.path, request.root_path + target)
+        location = _relative_location(
+            request.root_path + request.path, request.root_path + target
+        )
         query = request.query_string.decode("latin-1")
         if query and "?" not in target:
             location = f"{location}?{query}"
@@ -605,7 +645,7 @@ class Carboy(Scaffold):
             rv.status = status
         if headers:
             rv.headers.update(headers)
-        return rv
+        return cast(Response, rv)
 
     def _current_endpoint(self) -> str | None:
         ctx = _cv_ctx.get(None)
@@ -680,7 +720,7 @@ class Carboy(Scaffold):
         ctx = _cv_ctx.get(None)
         request = ctx.request if ctx is not None else None
         if request is not None:
-            blueprint = request.blueprint  # type: ignore[attr-defined]
+            blueprint = request.blueprint
             if endpoint[:1] == ".":
                 endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
             if _external is None:
@@ -709,7 +749,9 @@ class Carboy(Scaffold):
         try:
             domain, path = self.url_map.build(endpoint, values, _method)
         except BuildError as error:
-            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
+            values.update(
+                _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external
+            )
             return self.handle_url_build_error(error, endpoint, values)
         if domain:
             if self.url_map.host_matching:
@@ -732,7 +774,9 @@ class Carboy(Scaffold):
             for func in self.url_default_functions.get(name, ()):
                 func(endpoint, values)
 
-    def handle_url_build_error(self, error: BuildError, endpoint: str, values: dict[str, Any]) -> str:
+    def handle_url_build_error(
+        self, error: BuildError, endpoint: str, values: dict[str, Any]
+    ) -> str:
         """Give ``url_build_error_handlers`` a chance; re-raise if none returns a URL."""
         for handler in self.url_build_error_handlers:
             try:
@@ -764,16 +808,10 @@ class Carboy(Scaffold):
     def test_client(self, use_cookies: bool = True, **kwargs: Any) -> CarboyClient:
         """A client that sends requests to the app without a server (``app.testing``
         makes errors propagate to the test)."""
-        cls = self.test_client_class
-        if cls is None:
-            from .testing import CarboyClient as cls
-        return cls(self, use_cookies=use_cookies, **kwargs)  # type: ignore[no-any-return]
+        from .testing import CarboyClient
 
-    def test_cli_runner(self, **kwargs: Any) -> Any:
-        cls = self.test_cli_runner_class
-        if cls is None:
-            from .testing import CarboyCliRunner as cls  # type: ignore[attr-defined]
-        return cls(self, **kwargs)
+        cls = self.test_client_class or CarboyClient
+        return cls(self, use_cookies=use_cookies, **kwargs)
 
     # -- static files ------------------------------------------------------------------
 
@@ -783,7 +821,7 @@ class Carboy(Scaffold):
             raise NotFound()
         from .helpers import send_from_directory
 
-        return send_from_directory(self.static_folder, filename)  # type: ignore[arg-type]
+        return send_from_directory(self.static_folder, filename)
 
     def get_send_file_max_age(self, filename: str | None) -> int | None:
         value = self.config["SEND_FILE_MAX_AGE_DEFAULT"]
@@ -795,21 +833,33 @@ class Carboy(Scaffold):
 
     # -- protocols ---------------------------------------------------------------------
 
-    def wsgi_app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+    def wsgi_app(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Any:
         """The WSGI application (PEP 3333); wrap this, not the app, with middleware."""
         from .wsgi import wsgi_app
 
         self.wsgi_app = wsgi_app.__get__(self)  # type: ignore[method-assign]
         return self.wsgi_app(environ, start_response)
 
-    async def asgi_app(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    async def asgi_app(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[..., Any],
+        send: Callable[..., Any],
+    ) -> None:
         """The ASGI 3 application (HTTP, WebSocket, lifespan)."""
         from .asgi import asgi_app
 
         self.asgi_app = asgi_app.__get__(self)  # type: ignore[method-assign]
         await self.asgi_app(scope, receive, send)
 
-    def __call__(self, environ_or_scope: dict[str, Any], start_response_or_receive: Any = None, send: Any = None) -> Any:
+    def __call__(
+        self,
+        environ_or_scope: dict[str, Any],
+        start_response_or_receive: Any = None,
+        send: Any = None,
+    ) -> Any:
         """WSGI (``app(environ, start_response)``) or ASGI (``app(scope, receive, send)``).
 
         NOTE: servers that test ``__call__`` for a coroutine function (uvicorn's "auto"
@@ -850,7 +900,9 @@ def _is_headers(value: Any) -> bool:
 
 def _foreign_response(app: Carboy, rv: Any) -> Response:
     """A carboy response from another toolkit's response object (mid-port apps)."""
-    headers = list(rv.headers.items()) if hasattr(rv.headers, "items") else list(rv.headers)
+    headers = (
+        list(rv.headers.items()) if hasattr(rv.headers, "items") else list(rv.headers)
+    )
     return app.response_class(rv.get_data(), rv.status_code, headers)
 
 

@@ -70,7 +70,9 @@ class ASGIBody:
 
     __slots__ = ("_receive", "_loop", "_request", "_buffer", "loaded", "_timeout")
 
-    def __init__(self, receive: Receive, loop: asyncio.AbstractEventLoop, timeout: float | None) -> None:
+    def __init__(
+        self, receive: Receive, loop: asyncio.AbstractEventLoop, timeout: float | None
+    ) -> None:
         self._receive = receive
         self._loop = loop
         self._request: Request | None = None
@@ -171,7 +173,9 @@ def request_from_scope(app: Carboy, scope: Scope, body: ASGIBody | None) -> Requ
     return request
 
 
-def _make_call(body: ASGIBody | None, is_async: Callable[[Callable[..., Any]], bool]) -> Callable[[Step], Any]:
+def _make_call(
+    body: ASGIBody | None, is_async: Callable[[Callable[..., Any]], bool]
+) -> Callable[[Step], Any]:
     async def call(step: Step) -> Any:
         """Await an async function (body received first); run a plain one in a thread."""
         func, args, kwargs = step
@@ -219,7 +223,9 @@ async def _watch_disconnect(receive: Receive, done: asyncio.Event) -> None:
             return
 
 
-async def send_response(response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+async def send_response(
+    response: Response, scope: Scope, receive: Receive, send: Send
+) -> None:
     """Translate out: send the status, headers and body; stop if the client leaves."""
     await send(
         {
@@ -238,8 +244,11 @@ async def send_response(response: Response, scope: Scope, receive: Receive, send
             await send({"type": "http.response.body", "body": data})
             return
         extensions = scope.get("extensions") or {}
-        if isinstance(body, FileBody) and body.path and body.remaining is None and (
-            "http.response.pathsend" in extensions
+        if (
+            isinstance(body, FileBody)
+            and body.path
+            and body.remaining is None
+            and ("http.response.pathsend" in extensions)
         ):
             await send({"type": "http.response.pathsend", "path": body.path})
             return
@@ -268,7 +277,9 @@ async def _send_streamed(response: Response, receive: Receive, send: Send) -> No
                     return
                 if isinstance(chunk, str):
                     chunk = chunk.encode(response.charset)
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": True}
+                )
         else:
             iterator = response.iter_encoded()
             sentinel = object()
@@ -276,7 +287,9 @@ async def _send_streamed(response: Response, receive: Receive, send: Send) -> No
                 chunk = await run_in_thread(next, iterator, sentinel)
                 if chunk is sentinel:
                     break
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                await send(
+                    {"type": "http.response.body", "body": chunk, "more_body": True}
+                )
             else:
                 return
         await send({"type": "http.response.body", "body": b""})
@@ -301,7 +314,11 @@ async def asgi_app(app: Carboy, scope: Scope, receive: Receive, send: Send) -> N
 async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None:
     app._got_first_request = True
     loop = asyncio.get_running_loop()
-    body = ASGIBody(receive, loop, app.config["BODY_TIMEOUT"]) if _has_body(scope["headers"]) else None
+    body = (
+        ASGIBody(receive, loop, app.config["BODY_TIMEOUT"])
+        if _has_body(scope["headers"])
+        else None
+    )
     request = request_from_scope(app, scope, body)
     ctx = Context(app, request)
     ctx.g = app.app_ctx_globals_class()
@@ -320,7 +337,9 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
         plan = handle_request(app, ctx)
         if view is not None and not app.is_async(view):
             # PERF: a plain view: run the whole plan in one worker-thread hop.
-            response = await run_in_thread(drive_sync, plan, _make_thread_call(body, loop))
+            response = await run_in_thread(
+                drive_sync, plan, _make_thread_call(body, loop)
+            )
         else:
             response = await drive_async(plan, call)
     except BaseException as e:

@@ -14,7 +14,9 @@ from typing import IO, Any
 class ConfigAttribute:
     """An app attribute that reads and writes a config key (``app.debug``, say)."""
 
-    def __init__(self, name: str, get_converter: Callable[[Any], Any] | None = None) -> None:
+    def __init__(
+        self, name: str, get_converter: Callable[[Any], Any] | None = None
+    ) -> None:
         self.__name__ = name
         self.get_converter = get_converter
 
@@ -57,7 +59,11 @@ class Config(dict[str, Any]):
         app.config.from_prefixed_env()   # CARBOY_SECRET_KEY=... sets SECRET_KEY
     """
 
-    def __init__(self, root_path: str | os.PathLike[str] = "", defaults: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        root_path: str | os.PathLike[str] = "",
+        defaults: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(defaults or {})
         self.root_path = os.fspath(root_path)
 
@@ -74,7 +80,9 @@ class Config(dict[str, Any]):
             )
         return self.from_pyfile(rv, silent=silent)
 
-    def from_prefixed_env(self, prefix: str = "CARBOY", *, loads: Callable[[str], Any] = json.loads) -> bool:
+    def from_prefixed_env(
+        self, prefix: str = "CARBOY", *, loads: Callable[[str], Any] = json.loads
+    ) -> bool:
         """Load ``PREFIX_*`` environment variables, values parsed as JSON when they can be.
 
         ``CARBOY_DB__HOST=x`` sets ``config["DB"]["HOST"]`` (double underscore nests).
@@ -101,7 +109,9 @@ class Config(dict[str, Any]):
             current[tail] = value
         return True
 
-    def from_pyfile(self, filename: str | os.PathLike[str], silent: bool = False) -> bool:
+    def from_pyfile(
+        self, filename: str | os.PathLike[str], silent: bool = False
+    ) -> bool:
         """Execute a Python file (relative to the root path) and load its UPPER keys."""
         filename = os.path.join(self.root_path, filename)
         d = types.ModuleType("config")
@@ -145,7 +155,9 @@ class Config(dict[str, Any]):
             raise
         return self.from_mapping(obj)
 
-    def from_mapping(self, mapping: Mapping[str, Any] | None = None, **kwargs: Any) -> bool:
+    def from_mapping(
+        self, mapping: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> bool:
         """Load the UPPER-CASE keys of a mapping and of keyword arguments."""
         mappings: dict[str, Any] = {}
         if mapping is not None:
@@ -156,7 +168,9 @@ class Config(dict[str, Any]):
                 self[key] = value
         return True
 
-    def get_namespace(self, namespace: str, lowercase: bool = True, trim_namespace: bool = True) -> dict[str, Any]:
+    def get_namespace(
+        self, namespace: str, lowercase: bool = True, trim_namespace: bool = True
+    ) -> dict[str, Any]:
         """The keys that start with ``namespace`` (``"IMAGE_STORE_"``), as a dict."""
         rv = {}
         for k, v in self.items():

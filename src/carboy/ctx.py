@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import signals
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .app import Carboy
-    from .sansio.request import Request
+    from .app import Carboy, Request
     from .sessions import SessionMixin
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -104,7 +103,9 @@ class Context:
             self.g = self.app.app_ctx_globals_class()
         self._tokens.append(_cv_ctx.set(self))
         if self.request is None and signals.appcontext_pushed.receivers:
-            signals.appcontext_pushed.send(self.app, _async_wrapper=self.app.ensure_sync)
+            signals.appcontext_pushed.send(
+                self.app, _async_wrapper=self.app.ensure_sync
+            )
 
     def pop(self, exc: BaseException | None = _MISSING) -> None:
         """Run teardown functions (on the last pop) and restore the previous context."""
@@ -119,7 +120,9 @@ class Context:
             token = self._tokens.pop()
             _cv_ctx.reset(token)
             if self.request is None and signals.appcontext_popped.receivers:
-                signals.appcontext_popped.send(self.app, _async_wrapper=self.app.ensure_sync)
+                signals.appcontext_popped.send(
+                    self.app, _async_wrapper=self.app.ensure_sync
+                )
 
     def __enter__(self) -> Context:
         self.push()

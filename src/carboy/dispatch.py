@@ -24,9 +24,8 @@ from .exceptions import HTTPException, InternalServerError
 from .routing import RequestRedirect
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .app import Carboy
+    from .app import Carboy, Response
     from .ctx import Context
-    from .sansio.response import Response
 
 R = TypeVar("R")
 #: One user function to call, with its positional and keyword arguments.
@@ -61,7 +60,11 @@ def collect_hooks(app: Carboy, blueprints: tuple[str, ...]) -> Hooks:
     outer_first: tuple[str | None, ...] = (None, *reversed(blueprints))
     inner_first: tuple[str | None, ...] = (*blueprints, None)
 
-    def gather(spec: dict[str | None, list[Callable[..., Any]]], names: tuple[str | None, ...], rev: bool) -> tuple[Callable[..., Any], ...]:
+    def gather(
+        spec: dict[str | None, list[Callable[..., Any]]],
+        names: tuple[str | None, ...],
+        rev: bool,
+    ) -> tuple[Callable[..., Any], ...]:
         funcs: list[Callable[..., Any]] = []
         for name in names:
             found = spec.get(name, ())
@@ -118,21 +121,31 @@ def _full_dispatch(app: Carboy, ctx: Context) -> Plan[Response]:
 
 
 def _finalize(
-    app: Carboy, ctx: Context, rv: Any, hooks: Hooks | None = None, from_error_handler: bool = False
+    app: Carboy,
+    ctx: Context,
+    rv: Any,
+    hooks: Hooks | None = None,
+    from_error_handler: bool = False,
 ) -> Plan[Response]:
     try:
         response = app.make_response(rv)
         response = yield from _process_response(app, ctx, response, hooks)
         if signals.request_finished.receivers:
-            signals.request_finished.send(app, _async_wrapper=app.ensure_sync, response=response)
+            signals.request_finished.send(
+                app, _async_wrapper=app.ensure_sync, response=response
+            )
     except Exception:
         if not from_error_handler:
             raise
-        app.logger.exception("Request finalizing failed with an error while handling an error")
+        app.logger.exception(
+            "Request finalizing failed with an error while handling an error"
+        )
     return response
 
 
-def _process_response(app: Carboy, ctx: Context, response: Response, hooks: Hooks | None) -> Plan[Response]:
+def _process_response(
+    app: Carboy, ctx: Context, response: Response, hooks: Hooks | None
+) -> Plan[Response]:
     if ctx._after_request_functions:
         for func in ctx._after_request_functions:
             response = yield func, (response,), None
@@ -170,7 +183,9 @@ def _handle_http_exception(app: Carboy, ctx: Context, e: Any) -> Plan[Any]:
 def _handle_exception(app: Carboy, ctx: Context, e: Exception) -> Plan[Response]:
     """An unhandled exception: log it and answer 500 (re-raise when propagating)."""
     if signals.got_request_exception.receivers:
-        signals.got_request_exception.send(app, _async_wrapper=app.ensure_sync, exception=e)
+        signals.got_request_exception.send(
+            app, _async_wrapper=app.ensure_sync, exception=e
+        )
     if app.propagate_exceptions:
         raise e
     app.log_exception(ctx, sys.exc_info())
@@ -189,12 +204,16 @@ def teardown(app: Carboy, ctx: Context, exc: BaseException | None) -> Plan[None]
         for func in app._hooks_for(request).teardown_request:
             yield func, (exc,), None
         if signals.request_tearing_down.receivers:
-            signals.request_tearing_down.send(app, _async_wrapper=app.ensure_sync, exc=exc)
+            signals.request_tearing_down.send(
+                app, _async_wrapper=app.ensure_sync, exc=exc
+            )
         request.close()
     for func in reversed(app.teardown_appcontext_funcs):
         yield func, (exc,), None
     if signals.appcontext_tearing_down.receivers:
-        signals.appcontext_tearing_down.send(app, _async_wrapper=app.ensure_sync, exc=exc)
+        signals.appcontext_tearing_down.send(
+            app, _async_wrapper=app.ensure_sync, exc=exc
+        )
 
 
 def is_http_exception(e: BaseException) -> bool:
@@ -202,7 +221,9 @@ def is_http_exception(e: BaseException) -> bool:
     ``get_response()`` (so an app mid-port that raises Werkzeug's errors keeps working)."""
     if isinstance(e, HTTPException):
         return True
-    return isinstance(getattr(e, "code", None), int) and callable(getattr(e, "get_response", None))
+    return isinstance(getattr(e, "code", None), int) and callable(
+        getattr(e, "get_response", None)
+    )
 
 
 # -- drivers ----------------------------------------------------------------------------

@@ -96,7 +96,9 @@ class LocalProxy:
         try:
             return repr(object.__getattribute__(self, "_get")())
         except RuntimeError:
-            return f"<LocalProxy unbound: {object.__getattribute__(self, '__wrapped__')}>"
+            return (
+                f"<LocalProxy unbound: {object.__getattribute__(self, '__wrapped__')}>"
+            )
 
     def __bool__(self) -> bool:
         try:
@@ -117,9 +119,9 @@ class LocalProxy:
     __contains__ = _forward(operator.contains)
     __len__ = _forward(len)
     __iter__ = _forward(iter)
-    __eq__ = _forward(operator.eq)  # type: ignore[assignment]
-    __ne__ = _forward(operator.ne)  # type: ignore[assignment]
-    __hash__ = _forward(hash)  # type: ignore[assignment]
+    __eq__ = _forward(operator.eq)
+    __ne__ = _forward(operator.ne)
+    __hash__ = _forward(hash)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return object.__getattribute__(self, "_get")()(*args, **kwargs)

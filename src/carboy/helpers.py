@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable, Iterator
 from functools import update_wrapper
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar, cast
 
 from . import signals
 from .ctx import Context, _cv_ctx
@@ -53,18 +53,21 @@ def url_for(
     )
 
 
-def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:  # noqa: N803
+def redirect(
+    location: str,
+    code: int = 302,
+    Response: type[Response] | None = None,  # noqa: N803 (Flask's argument name)
+) -> Response:
     """A redirect response to ``location``.
 
     NOTE: CR, LF and other unsafe characters in ``location`` are percent-encoded, so a
     user-supplied target can never add a header.
     """
     if Response is None:
+        from .app import Response as default_class
+
         ctx = _cv_ctx.get(None)
-        if ctx is not None:
-            Response = ctx.app.response_class  # noqa: N806
-        else:
-            from .app import Response
+        Response = ctx.app.response_class if ctx is not None else default_class  # noqa: N806
     location = iri_to_uri(location)
     body = (
         "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n"
@@ -157,7 +160,9 @@ def stream_with_context(generator_or_function: Any) -> Any:
             return generate()
     """
     ctx = _cv_ctx.get(None)
-    if callable(generator_or_function) and not hasattr(generator_or_function, "__next__"):
+    if callable(generator_or_function) and not hasattr(
+        generator_or_function, "__next__"
+    ):
         func: Callable[..., Iterable[Any]] = generator_or_function
 
         def decorator(*args: Any, **kwargs: Any) -> Any:
@@ -184,7 +189,10 @@ def flash(message: str, category: str = "message") -> None:
     session["_flashes"] = flashes
     if signals.message_flashed.receivers:
         signals.message_flashed.send(
-            ctx.app, _async_wrapper=ctx.app.ensure_sync, message=message, category=category
+            ctx.app,
+            _async_wrapper=ctx.app.ensure_sync,
+            message=message,
+            category=category,
         )
 
 
@@ -200,7 +208,7 @@ def get_flashed_messages(
     flashes = ctx.flashes
     if flashes is None:
         flashes = ctx.session.pop("_flashes", []) if "_flashes" in ctx.session else []
-        ctx.flashes = flashes = [tuple(item) for item in flashes]  # type: ignore[misc]
+        ctx.flashes = flashes = [tuple(item) for item in flashes]
     if category_filter:
         wanted = set(category_filter)
         flashes = [f for f in flashes if f[0] in wanted]
@@ -219,14 +227,14 @@ def send_file(path_or_file: Any, *args: Any, **kwargs: Any) -> Response:
     """
     from .files import send_file as _send_file
 
-    return _send_file(path_or_file, *args, **kwargs)
+    return cast("Response", _send_file(path_or_file, *args, **kwargs))
 
 
 def send_from_directory(directory: Any, path: str, **kwargs: Any) -> Response:
     """Send ``path`` from inside ``directory``; a path that would leave it is a 404."""
     from .files import send_from_directory as _send_from_directory
 
-    return _send_from_directory(directory, path, **kwargs)
+    return cast("Response", _send_from_directory(directory, path, **kwargs))
 
 
 def get_template_attribute(template_name: str, attribute: str) -> Any:

@@ -22,7 +22,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .sansio.response import Response
 
 try:  # PERF: orjson is several times faster; it is optional (carboy[speed]).
-    import orjson as _orjson
+    import orjson
+
+    _orjson: Any = orjson
 except ImportError:  # pragma: no cover
     _orjson = None
 
@@ -51,7 +53,9 @@ class JSONProvider:
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return _json.loads(s, **kwargs)
 
-    def _prepare_response_obj(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    def _prepare_response_obj(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
         if args and kwargs:
             raise TypeError("app.json.response() takes either args or kwargs, not both")
         if not args and not kwargs:
@@ -101,7 +105,8 @@ class DefaultJSONProvider(JSONProvider):
             and self.sort_keys
         ):
             try:
-                return _orjson.dumps(obj, default=_default, option=_ORJSON_OPTS) + b"\n"
+                body: bytes = _orjson.dumps(obj, default=_default, option=_ORJSON_OPTS)
+                return body + b"\n"
             except TypeError:
                 pass
         if pretty:
@@ -113,7 +118,9 @@ class DefaultJSONProvider(JSONProvider):
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
         pretty = self._app.debug if self.compact is None else not self.compact
-        return self._app.response_class(self._dump_body(obj, pretty), mimetype=self.mimetype)
+        return self._app.response_class(
+            self._dump_body(obj, pretty), mimetype=self.mimetype
+        )
 
 
 if _orjson is not None:

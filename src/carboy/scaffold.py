@@ -17,14 +17,17 @@ from typing import Any, TypeVar
 from .exceptions import HTTPException, default_exceptions
 
 F = TypeVar("F", bound=Callable[..., Any])
-ErrorHandlers = dict[str | None, dict[int | None, dict[type[BaseException], Callable[..., Any]]]]
+ErrorHandlers = dict[
+    str | None, dict[int | None, dict[type[BaseException], Callable[..., Any]]]
+]
 
 
 def get_root_path(import_name: str) -> str:
     """The folder of the module or package ``import_name`` (the cwd when unknown)."""
     mod = sys.modules.get(import_name)
-    if mod is not None and getattr(mod, "__file__", None):
-        return os.path.dirname(os.path.abspath(mod.__file__))  # type: ignore[type-var]
+    filename: str | None = getattr(mod, "__file__", None) if mod is not None else None
+    if filename:
+        return os.path.dirname(os.path.abspath(filename))
     try:
         spec = importlib.util.find_spec(import_name)
     except (ImportError, ValueError):
@@ -55,7 +58,7 @@ class Scaffold:
         root_path: str | None = None,
     ) -> None:
         self.import_name = import_name
-        self.static_folder = static_folder  # type: ignore[assignment]
+        self.static_folder = static_folder
         self.static_url_path = static_url_path
         self.template_folder = template_folder
         if root_path is None:
@@ -63,12 +66,24 @@ class Scaffold:
         self.root_path = root_path
         self.view_functions: dict[str, Callable[..., Any]] = {}
         self.error_handler_spec: ErrorHandlers = defaultdict(lambda: defaultdict(dict))
-        self.before_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
-        self.after_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
-        self.teardown_request_funcs: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
-        self.template_context_processors: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
-        self.url_value_preprocessors: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
-        self.url_default_functions: dict[str | None, list[Callable[..., Any]]] = defaultdict(list)
+        self.before_request_funcs: dict[str | None, list[Callable[..., Any]]] = (
+            defaultdict(list)
+        )
+        self.after_request_funcs: dict[str | None, list[Callable[..., Any]]] = (
+            defaultdict(list)
+        )
+        self.teardown_request_funcs: dict[str | None, list[Callable[..., Any]]] = (
+            defaultdict(list)
+        )
+        self.template_context_processors: dict[str | None, list[Callable[..., Any]]] = (
+            defaultdict(list)
+        )
+        self.url_value_preprocessors: dict[str | None, list[Callable[..., Any]]] = (
+            defaultdict(list)
+        )
+        self.url_default_functions: dict[str | None, list[Callable[..., Any]]] = (
+            defaultdict(list)
+        )
 
     def _check_setup_finished(self, f_name: str) -> None:
         raise NotImplementedError  # pragma: no cover - overridden by both subclasses
@@ -129,7 +144,9 @@ class Scaffold:
 
         return decorator
 
-    def _method_route(self, method: str, rule: str, options: dict[str, Any]) -> Callable[[F], F]:
+    def _method_route(
+        self, method: str, rule: str, options: dict[str, Any]
+    ) -> Callable[[F], F]:
         if "methods" in options:
             raise TypeError("Use the 'route' decorator to use the 'methods' argument.")
         return self.route(rule, methods=[method], **options)
@@ -212,7 +229,9 @@ class Scaffold:
         self.url_default_functions[None].append(f)
         return f
 
-    def errorhandler(self, code_or_exception: type[BaseException] | int) -> Callable[[F], F]:
+    def errorhandler(
+        self, code_or_exception: type[BaseException] | int
+    ) -> Callable[[F], F]:
         """Handle an HTTP status code or an exception class with the decorated function.
 
         ::

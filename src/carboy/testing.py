@@ -38,7 +38,9 @@ if TYPE_CHECKING:  # pragma: no cover
 class FileUpload:
     """A file for a multipart test request: ``data={"f": (io.BytesIO(b"x"), "a.txt")}``."""
 
-    def __init__(self, stream: Any, filename: str | None = None, content_type: str | None = None) -> None:
+    def __init__(
+        self, stream: Any, filename: str | None = None, content_type: str | None = None
+    ) -> None:
         self.stream = stream
         self.filename = filename or getattr(stream, "name", None) or "file"
         self.content_type = (
@@ -58,7 +60,9 @@ def _as_file(value: Any) -> FileUpload | None:
     return None
 
 
-def encode_multipart(fields: Iterable[tuple[str, Any]], boundary: str | None = None) -> tuple[bytes, str]:
+def encode_multipart(
+    fields: Iterable[tuple[str, Any]], boundary: str | None = None
+) -> tuple[bytes, str]:
     """A ``multipart/form-data`` body and its content type from ``(name, value)`` pairs."""
     boundary = boundary or f"----carboy{secrets.token_hex(12)}"
     out = io.BytesIO()
@@ -75,7 +79,9 @@ def encode_multipart(fields: Iterable[tuple[str, Any]], boundary: str | None = N
             data = upload.stream.read()
             out.write(data.encode() if isinstance(data, str) else data)
         else:
-            out.write(f'Content-Disposition: form-data; name="{quoted}"\r\n\r\n'.encode())
+            out.write(
+                f'Content-Disposition: form-data; name="{quoted}"\r\n\r\n'.encode()
+            )
             out.write(value if isinstance(value, bytes) else str(value).encode())
         out.write(b"\r\n")
     out.write(f"--{boundary}--\r\n".encode())
@@ -90,13 +96,40 @@ def _pairs(data: Any) -> list[tuple[str, Any]]:
             items = list(data.items())
     else:
         items = list(data)
-    pairs = []
+    pairs: list[tuple[str, Any]] = []
     for key, value in items:
         if isinstance(value, list):
             pairs.extend((key, v) for v in value)
         else:
             pairs.append((key, value))
     return pairs
+
+
+def _encode_body(
+    data: Any, json: Any, content_type: str | None, json_dumps: Any
+) -> tuple[bytes, str | None]:
+    """The request body and its content type from the client's ``data``/``json``."""
+    if json is not None:
+        if data is not None:
+            raise TypeError("Pass 'data' or 'json', not both.")
+        body: bytes = (json_dumps or _json.dumps)(json).encode()
+        return body, content_type or "application/json"
+    if data is None:
+        return b"", content_type
+    if isinstance(data, str):
+        return data.encode(), content_type
+    if isinstance(data, bytes | bytearray):
+        return bytes(data), content_type
+    if hasattr(data, "read"):
+        raw = data.read()
+        return (raw.encode() if isinstance(raw, str) else raw), content_type
+    pairs = _pairs(data)
+    if any(_as_file(v) is not None for _, v in pairs) or (
+        content_type or ""
+    ).startswith("multipart/form-data"):
+        return encode_multipart(pairs)
+    body = url_encode(pairs).encode()
+    return body, content_type or "application/x-www-form-urlencoded"
 
 
 def build_environ(
@@ -129,27 +162,7 @@ def build_environ(
         else:
             qs = url_encode(_pairs(query_string))
     hdrs = Headers(headers)
-    body = b""
-    if json is not None:
-        if data is not None:
-            raise TypeError("Pass 'data' or 'json', not both.")
-        body = (json_dumps or _json.dumps)(json).encode()
-        content_type = content_type or "application/json"
-    elif isinstance(data, str):
-        body = data.encode()
-    elif isinstance(data, bytes | bytearray):
-        body = bytes(data)
-    elif hasattr(data, "read"):
-        body = data.read()
-    elif data is not None:
-        pairs = _pairs(data)
-        if any(_as_file(v) is not None for _, v in pairs) or (
-            content_type or ""
-        ).startswith("multipart/form-data"):
-            body, content_type = encode_multipart(pairs)
-        else:
-            body = url_encode(pairs).encode()
-            content_type = content_type or "application/x-www-form-urlencoded"
+    body, content_type = _encode_body(data, json, content_type, json_dumps)
     if content_type is None:
         content_type = hdrs.get("Content-Type")
     hdrs.remove("Content-Type")
@@ -184,7 +197,11 @@ def build_environ(
             environ[key] = value
             continue
         key = f"HTTP_{key}"
-        environ[key] = f"{environ[key]}, {value}" if key in environ and key != "HTTP_HOST" else value
+        environ[key] = (
+            f"{environ[key]}, {value}"
+            if key in environ and key != "HTTP_HOST"
+            else value
+        )
     if environ_overrides:
         environ.update(environ_overrides)
     return environ
@@ -207,9 +224,19 @@ def scope_from_environ(environ: dict[str, Any]) -> dict[str, Any]:
     headers = []
     for key, value in environ.items():
         if key.startswith("HTTP_"):
-            headers.append((key[5:].replace("_", "-").lower().encode("latin-1"), value.encode("latin-1")))
+            headers.append(
+                (
+                    key[5:].replace("_", "-").lower().encode("latin-1"),
+                    value.encode("latin-1"),
+                )
+            )
         elif key in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
-            headers.append((key.replace("_", "-").lower().encode("latin-1"), value.encode("latin-1")))
+            headers.append(
+                (
+                    key.replace("_", "-").lower().encode("latin-1"),
+                    value.encode("latin-1"),
+                )
+            )
     root = environ.get("SCRIPT_NAME", "")
     raw_path = environ["PATH_INFO"].encode("latin-1")
     return {
@@ -239,7 +266,9 @@ class TestResponse(Response):
     history: tuple[TestResponse, ...]
 
     @classmethod
-    def from_parts(cls, body: bytes, status: int | str, headers: list[tuple[str, str]]) -> TestResponse:
+    def from_parts(
+        cls, body: bytes, status: int | str, headers: list[tuple[str, str]]
+    ) -> TestResponse:
         """A response holding exactly what the app sent (headers untouched)."""
         rv = cls(None, status, Headers._trusted(list(headers)))
         rv.response = [body]
@@ -251,7 +280,9 @@ class TestResponse(Response):
 class _Cookie:
     __slots__ = ("key", "value", "domain", "path", "expires")
 
-    def __init__(self, key: str, value: str, domain: str, path: str, expires: float | None) -> None:
+    def __init__(
+        self, key: str, value: str, domain: str, path: str, expires: float | None
+    ) -> None:
         self.key = key
         self.value = value
         self.domain = domain
@@ -294,14 +325,20 @@ class _ClientBase:
 
     # -- cookies -----------------------------------------------------------------------
 
-    def get_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> _Cookie | None:
+    def get_cookie(
+        self, key: str, domain: str = "localhost", path: str = "/"
+    ) -> _Cookie | None:
         """The stored cookie ``key`` (an object with ``key``, ``value``...) or ``None``."""
         return self._cookies.get((domain, path, key))
 
-    def set_cookie(self, key: str, value: str = "", domain: str = "localhost", path: str = "/") -> None:
+    def set_cookie(
+        self, key: str, value: str = "", domain: str = "localhost", path: str = "/"
+    ) -> None:
         self._cookies[(domain, path, key)] = _Cookie(key, value, domain, path, None)
 
-    def delete_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> None:
+    def delete_cookie(
+        self, key: str, domain: str = "localhost", path: str = "/"
+    ) -> None:
         self._cookies.pop((domain, path, key), None)
 
     def _cookie_header(self, environ: dict[str, Any]) -> None:
@@ -317,7 +354,9 @@ class _ClientBase:
                 continue
             if not (host == cookie.domain or host.endswith("." + cookie.domain)):
                 continue
-            if not (path == cookie.path or path.startswith(cookie.path.rstrip("/") + "/")):
+            if not (
+                path == cookie.path or path.startswith(cookie.path.rstrip("/") + "/")
+            ):
                 continue
             parts.append(f"{cookie.key}={cookie.value}")
         if parts:
@@ -348,7 +387,9 @@ class _ClientBase:
         return environ
 
     @staticmethod
-    def _redirect_target(response: Response, environ: dict[str, Any], method: str, kwargs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def _redirect_target(
+        response: Response, environ: dict[str, Any], method: str, kwargs: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         current = (
             f"{environ['wsgi.url_scheme']}://{environ['HTTP_HOST']}"
             f"{url_quote(environ['SCRIPT_NAME'] + environ['PATH_INFO'])}"
@@ -381,7 +422,9 @@ class CarboyClient(_ClientBase):
 
     __test__ = False
 
-    def __init__(self, app: Carboy, use_cookies: bool = True, protocol: str = "wsgi") -> None:
+    def __init__(
+        self, app: Carboy, use_cookies: bool = True, protocol: str = "wsgi"
+    ) -> None:
         super().__init__(app, use_cookies)
         if protocol not in {"wsgi", "asgi"}:
             raise ValueError("protocol must be 'wsgi' or 'asgi'")
@@ -396,7 +439,12 @@ class CarboyClient(_ClientBase):
         self._preserve = True
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self._preserve = False
         self._release()
         if self._runner is not None:
@@ -413,7 +461,14 @@ class CarboyClient(_ClientBase):
             finally:
                 _cv_ctx.reset(token)
 
-    def open(self, path: str = "/", *args: Any, follow_redirects: bool = False, buffered: bool = False, **kwargs: Any) -> TestResponse:
+    def open(
+        self,
+        path: str = "/",
+        *args: Any,
+        follow_redirects: bool = False,
+        buffered: bool = False,
+        **kwargs: Any,
+    ) -> TestResponse:
         """Send a request; ``get``, ``post``... call this with their method."""
         self._release()
         method = kwargs.get("method", "GET").upper()
@@ -422,7 +477,11 @@ class CarboyClient(_ClientBase):
             environ = self._environ(path, *args, **kwargs)
             response = self._run(environ)
             response.history = tuple(history)
-            if not follow_redirects or response.status_code not in {301, 302, 303, 305, 307, 308} or "Location" not in response.headers:
+            if (
+                not follow_redirects
+                or response.status_code not in {301, 302, 303, 305, 307, 308}
+                or "Location" not in response.headers
+            ):
                 return response
             history.append(response)
             if len(history) > 30:
@@ -447,7 +506,9 @@ class CarboyClient(_ClientBase):
     def _run_wsgi(self, environ: dict[str, Any]) -> TestResponse:
         status_headers: list[Any] = []
 
-        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: Any = None
+        ) -> Any:
             status_headers[:] = [status, headers]
             return lambda data: None
 
@@ -462,14 +523,18 @@ class CarboyClient(_ClientBase):
         response.request = request_from_environ(self.application, environ)
         return response
 
-    def _run_asgi(self, environ: dict[str, Any], preserved: list[Context]) -> TestResponse:
+    def _run_asgi(
+        self, environ: dict[str, Any], preserved: list[Context]
+    ) -> TestResponse:
         if self._runner is None:
             self._runner = asyncio.Runner()
         scope = scope_from_environ(environ)
         if "carboy._preserve_context" in environ:
             scope["extensions"]["carboy.preserve_context"] = preserved.append
         body = environ["wsgi.input"].read()
-        status, headers, data = self._runner.run(run_asgi(self.application, scope, body))
+        status, headers, data = self._runner.run(
+            run_asgi(self.application, scope, body)
+        )
         if not self._preserve:
             self._runner.close()
             self._runner = None
@@ -502,7 +567,9 @@ class CarboyClient(_ClientBase):
         return self.open(*args, method="TRACE", **kw)
 
 
-async def run_asgi(app: Carboy, scope: dict[str, Any], body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
+async def run_asgi(
+    app: Carboy, scope: dict[str, Any], body: bytes
+) -> tuple[int, list[tuple[str, str]], bytes]:
     """Call the app's ASGI entry once; the status, headers and body it sends."""
     sent_body = False
     disconnect = asyncio.Event()
@@ -522,7 +589,10 @@ async def run_asgi(app: Carboy, scope: dict[str, Any], body: bytes) -> tuple[int
         nonlocal status, headers
         if message["type"] == "http.response.start":
             status = message["status"]
-            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", [])]
+            headers = [
+                (k.decode("latin-1"), v.decode("latin-1"))
+                for k, v in message.get("headers", [])
+            ]
         elif message["type"] == "http.response.body":
             chunks.append(message.get("body", b""))
         elif message["type"] == "http.response.pathsend":  # pragma: no cover
@@ -547,18 +617,26 @@ class AsyncClient(_ClientBase):
     async def __aexit__(self, *exc: Any) -> None:
         return None
 
-    async def open(self, path: str = "/", *args: Any, follow_redirects: bool = False, **kwargs: Any) -> TestResponse:
+    async def open(
+        self, path: str = "/", *args: Any, follow_redirects: bool = False, **kwargs: Any
+    ) -> TestResponse:
         method = kwargs.get("method", "GET").upper()
         history: list[TestResponse] = []
         while True:
             environ = self._environ(path, *args, **kwargs)
             scope = scope_from_environ(environ)
-            status, headers, data = await run_asgi(self.application, scope, environ["wsgi.input"].read())
+            status, headers, data = await run_asgi(
+                self.application, scope, environ["wsgi.input"].read()
+            )
             response = TestResponse.from_parts(data, status, headers)
             response.request = request_from_environ(self.application, environ)
             response.history = tuple(history)
             self._store_cookies(environ, response)
-            if not follow_redirects or status not in {301, 302, 303, 305, 307, 308} or "Location" not in response.headers:
+            if (
+                not follow_redirects
+                or status not in {301, 302, 303, 305, 307, 308}
+                or "Location" not in response.headers
+            ):
                 return response
             history.append(response)
             if len(history) > 30:

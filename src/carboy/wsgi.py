@@ -99,7 +99,9 @@ class _ClosingBody:
         self._response.close()
 
 
-def send_response(response: Response, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+def send_response(
+    response: Response, environ: Environ, start_response: StartResponse
+) -> Iterable[bytes]:
     """Translate out: start the response and give the server its body iterable."""
     start_response(response.status, response.headers.to_wsgi_list())
     body = response.response
@@ -117,7 +119,9 @@ def send_response(response: Response, environ: Environ, start_response: StartRes
     return _ClosingBody(response)
 
 
-def wsgi_app(app: Carboy, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+def wsgi_app(
+    app: Carboy, environ: Environ, start_response: StartResponse
+) -> Iterable[bytes]:
     """The WSGI application: ``app.wsgi_app``."""
     app._got_first_request = True
     request = request_from_environ(app, environ)
@@ -141,7 +145,9 @@ def wsgi_app(app: Carboy, environ: Environ, start_response: StartResponse) -> It
         if preserve is not None:
             preserve(ctx)
         if ctx._pushes or preserve is not None:
-            ctx._preserved = True  # torn down later: by the stream or by the test client
+            ctx._preserved = (
+                True  # torn down later: by the stream or by the test client
+            )
         else:
             drive_sync(teardown(app, ctx, error), call)
         _cv_ctx.reset(token)

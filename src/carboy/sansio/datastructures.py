@@ -7,10 +7,14 @@
 
 from __future__ import annotations
 
+import io
+import os
+import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, TypeVar, overload
+from typing import Any, Generic, TypeVar, overload
 
 from ..exceptions import BadRequestKeyError
+from .http import parse_options_header
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -34,7 +38,7 @@ def _iter_pairs(data: Any) -> Iterator[tuple[Any, Any]]:
         yield from data
 
 
-class MultiDict(dict[K, V]):
+class MultiDict(dict[K, Any], Generic[K, V]):
     """A ``dict`` that stores a list of values per key and returns the first by default.
 
     >>> d = MultiDict([("tag", "a"), ("tag", "b")])
@@ -73,7 +77,9 @@ class MultiDict(dict[K, V]):
     @overload
     def get(self, key: K, default: V | T) -> V | T: ...
     @overload
-    def get(self, key: K, default: Any = None, *, type: Callable[[V], T]) -> T | Any: ...
+    def get(
+        self, key: K, default: Any = None, *, type: Callable[[V], T]
+    ) -> T | Any: ...
     def get(
         self, key: K, default: Any = None, type: Callable[[V], Any] | None = None
     ) -> Any:
@@ -115,7 +121,7 @@ class MultiDict(dict[K, V]):
         else:
             dict.pop(self, key, None)
 
-    def setdefault(self, key: K, default: V = None) -> V:  # type: ignore[assignment]
+    def setdefault(self, key: K, default: V = None) -> V:  # type: ignore[assignment,override]
         if key not in self:
             self[key] = default
         return self[key]
@@ -123,7 +129,7 @@ class MultiDict(dict[K, V]):
     def setlistdefault(self, key: K, default: Iterable[V] = ()) -> list[V]:
         if key not in self:
             dict.__setitem__(self, key, list(default))
-        return dict.__getitem__(self, key)  # type: ignore[no-any-return]
+        return dict.__getitem__(self, key)
 
     def items(self, multi: bool = False) -> Iterator[tuple[K, V]]:  # type: ignore[override]
         """Pairs of key and first value; every pair with ``multi=True``."""
@@ -153,7 +159,7 @@ class MultiDict(dict[K, V]):
             return dict(self.items())
         return dict(self.lists())
 
-    def update(self, other: Any = (), /, **kwargs: Any) -> None:  # type: ignore[override]
+    def update(self, other: Any = (), /, **kwargs: Any) -> None:
         """Add values from a mapping or pairs (extending lists, unlike ``dict.update``)."""
         for key, value in _iter_pairs(other):
             self.add(key, value)
@@ -173,14 +179,14 @@ class MultiDict(dict[K, V]):
             raise BadRequestKeyError(str(key)) from None
 
     def poplist(self, key: K) -> list[V]:
-        return dict.pop(self, key, [])  # type: ignore[no-any-return]
+        return dict.pop(self, key, [])
 
     def popitem(self) -> tuple[K, V]:
         key, values = dict.popitem(self)
         return key, values[0]
 
     def copy(self) -> MultiDict[K, V]:
-        return type(self)(self)  # type: ignore[return-value]
+        return type(self)(self)
 
     def __copy__(self) -> MultiDict[K, V]:
         return self.copy()
@@ -198,7 +204,7 @@ class MultiDict(dict[K, V]):
             return dict(self.items()) == dict(other)
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
 
 def _immutable(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -416,7 +422,9 @@ class Headers:
 
     def update(self, other: Any = None, **kwargs: Any) -> None:
         """Replace headers by name from a mapping, ``Headers`` or pairs."""
-        pairs = list(other._list if isinstance(other, Headers) else _iter_pairs(other or ()))
+        pairs = list(
+            other._list if isinstance(other, Headers) else _iter_pairs(other or ())
+        )
         pairs.extend(kwargs.items())
         seen: set[str] = set()
         for key, value in pairs:
@@ -470,5 +478,97 @@ class EnvironHeaders(Headers):
     def _readonly(self, *args: Any, **kwargs: Any) -> Any:
         raise TypeError("Request headers are immutable.")
 
-    add = set = remove = extend = update = clear = pop = setdefault = _readonly  # type: ignore[assignment]
-    __setitem__ = __delitem__ = _readonly  # type: ignore[assignment]
+    add = set = remove = extend = update = clear = pop = setdefault = _readonly
+    __setitem__ = __delitem__ = _readonly
+
+
+class FileStorage:
+    """An uploaded file from a multipart body, as ``request.files["f"]`` gives it.
+
+    ``filename`` is what the client sent: never use it as a path as it is (see
+    ``carboy.files.secure_filename``). The data is in ``stream``, a file object
+    positioned at its start; ``save()`` copies it to a path or file object. Reading
+    methods (``read``, ``readline``, ``seek``, ...) are those of ``stream``. A
+    ``FileStorage`` is false when no file was chosen (an empty ``filename``).
+    """
+
+    __slots__ = ("stream", "filename", "name", "headers")
+
+    def __init__(
+        self,
+        stream: Any = None,
+        filename: str | None = None,
+        name: str | None = None,
+        content_type: str | None = None,
+        content_length: int | None = None,
+        headers: Headers | None = None,
+    ) -> None:
+        if stream is None:
+            stream = io.BytesIO()
+        self.stream = stream
+        if filename is None:
+            raw = getattr(stream, "name", None)
+            filename = raw if isinstance(raw, str) else None
+        self.filename = filename
+        self.name = name
+        if headers is None:
+            headers = Headers()
+        self.headers = headers
+        if content_type is not None:
+            headers.set("Content-Type", content_type)
+        if content_length is not None:
+            headers.set("Content-Length", str(content_length))
+
+    @property
+    def content_type(self) -> str | None:
+        """The part's ``Content-Type`` header, as the client sent it."""
+        return self.headers.get("content-type")  # type: ignore[no-any-return]
+
+    @property
+    def content_length(self) -> int:
+        """The part's ``Content-Length`` header (``0`` when absent or malformed)."""
+        value = self.headers.get("content-length", "")
+        return int(value) if value.isascii() and value.isdigit() else 0
+
+    @property
+    def mimetype(self) -> str:
+        """The content type without parameters, lower-cased (``""`` if none)."""
+        return parse_options_header(self.content_type)[0]
+
+    @property
+    def mimetype_params(self) -> dict[str, str]:
+        """The content type's parameters, such as ``{"charset": "utf-8"}``."""
+        return parse_options_header(self.content_type)[1]
+
+    def save(self, dst: Any, buffer_size: int = 16384) -> None:
+        """Copy the file to ``dst``: a path (created or truncated) or a binary file.
+
+        The stream is read from where it is; a path is opened and closed here, a
+        file object is left open.
+        """
+        if isinstance(dst, str | os.PathLike):
+            with open(dst, "wb") as file:
+                shutil.copyfileobj(self.stream, file, buffer_size)
+        else:
+            shutil.copyfileobj(self.stream, dst, buffer_size)
+
+    def close(self) -> None:
+        """Close the stream (the request also does this when it ends)."""
+        self.stream.close()
+
+    def __getattr__(self, name: str) -> Any:
+        # NOTE: file methods (read, seek, tell, ...) are the stream's.
+        try:
+            stream = object.__getattribute__(self, "stream")
+        except AttributeError:
+            raise AttributeError(name) from None
+        return getattr(stream, name)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.stream)  # type: ignore[no-any-return]
+
+    def __bool__(self) -> bool:
+        return bool(self.filename)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}: {self.filename!r} ({self.content_type!r})>"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json as _json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import IO, Any
 
 from ..exceptions import (
@@ -29,7 +29,9 @@ HeaderLoader = Callable[[], list[tuple[str, str]]]
 _UNSET: Any = object()
 
 
-def get_host(scheme: str, host_header: str | None, server: tuple[str, int | None] | None) -> str:
+def get_host(
+    scheme: str, host_header: str | None, server: tuple[str, int | None] | None
+) -> str:
     """The request's host (with a port only when it is not the scheme's default).
 
     A malformed ``Host`` header gives ``""``: it must never be able to alter a URL that
@@ -61,7 +63,9 @@ class LimitedStream:
 
     __slots__ = ("_stream", "_remaining", "_max_size", "_read")
 
-    def __init__(self, stream: IO[bytes], limit: int | None, max_size: int | None) -> None:
+    def __init__(
+        self, stream: IO[bytes], limit: int | None, max_size: int | None
+    ) -> None:
         self._stream = stream
         self._remaining = limit
         self._max_size = max_size
@@ -180,7 +184,7 @@ class Request:
         input_stream: IO[bytes] | None = None,
         input_terminated: bool = False,
         environ: dict[str, Any] | None = None,
-        scope: dict[str, Any] | None = None,
+        scope: MutableMapping[str, Any] | None = None,
     ) -> None:
         self.method = method
         self.path = path
@@ -271,7 +275,9 @@ class Request:
         """The validated host and port (``""`` for a malformed ``Host`` header)."""
         host = self._host
         if host is None:
-            host = self._host = get_host(self.scheme, self.headers.get("host"), self.server)
+            host = self._host = get_host(
+                self.scheme, self.headers.get("host"), self.server
+            )
         return host
 
     @property
@@ -428,7 +434,10 @@ class Request:
         return self.get_data(parse_form_data=True)  # type: ignore[no-any-return]
 
     def _is_form_type(self) -> bool:
-        return self.mimetype in {"application/x-www-form-urlencoded", "multipart/form-data"}
+        return self.mimetype in {
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        }
 
     def _load_form_data(self) -> None:
         """Parse a form body into ``form`` and ``files`` (hooked by the forms module)."""
@@ -490,7 +499,9 @@ class Request:
         """Decode a JSON body; the application layer uses its JSON provider here."""
         return _json.loads(data)
 
-    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+    def get_json(
+        self, force: bool = False, silent: bool = False, cache: bool = True
+    ) -> Any:
         """Parse the body as JSON.
 
         Without ``force`` the content type must be JSON (415 otherwise). Malformed JSON
@@ -521,7 +532,9 @@ class Request:
                 "Did not attempt to load JSON data because the request"
                 " Content-Type was not 'application/json'."
             )
-        raise BadRequest("The browser (or proxy) sent a request with invalid JSON.") from e
+        raise BadRequest(
+            "The browser (or proxy) sent a request with invalid JSON."
+        ) from e
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.url!r} [{self.method}]>"

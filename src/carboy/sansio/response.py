@@ -12,7 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .datastructures import Headers
-from .http import HTTP_STATUS_CODES, dump_cookie, generate_etag, parse_options_header, quote_etag
+from .http import (
+    HTTP_STATUS_CODES,
+    dump_cookie,
+    generate_etag,
+    parse_options_header,
+    quote_etag,
+)
 
 _STATUS_LINES: dict[int, str] = {
     code: f"{code} {phrase}" for code, phrase in HTTP_STATUS_CODES.items()
@@ -64,7 +70,7 @@ class Response:
 
     def __init__(
         self,
-        response: Iterable[bytes] | Iterable[str] | bytes | str | None = None,
+        response: Iterable[bytes] | Iterable[str] | bytes | bytearray | str | None = None,
         status: int | str | None = None,
         headers: Any = None,
         mimetype: str | None = None,
@@ -86,7 +92,7 @@ class Response:
             status = self.default_status
         self._status_code = 200
         self._status = "200 OK"
-        self.status = status  # type: ignore[assignment]
+        self.status = status
         self._on_close: list[Callable[[], Any]] = []
         self.direct_passthrough = direct_passthrough
         if response is None:
@@ -144,7 +150,7 @@ class Response:
         data = b"".join(self.iter_encoded())
         return data.decode(self.charset) if as_text else data
 
-    def set_data(self, value: bytes | str) -> None:
+    def set_data(self, value: bytes | bytearray | str) -> None:
         """Replace the body and set ``Content-Length``."""
         if isinstance(value, str):
             value = value.encode(self.charset)
@@ -333,7 +339,9 @@ class Response:
         self.headers.set("ETag", quote_etag(etag, weak))
 
     def __repr__(self) -> str:
-        body = f"{sum(map(len, self.response))} bytes" if self.is_sequence else "streamed"
+        body = (
+            f"{sum(map(len, self.response))} bytes" if self.is_sequence else "streamed"
+        )
         return f"<{type(self).__name__} {body} [{self.status}]>"
 
 
