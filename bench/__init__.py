@@ -1,0 +1,1 @@
+"""carboy's benchmark: ``python -m bench`` (see bench/README.md)."""
