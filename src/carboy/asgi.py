@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import inspect
 import io
 import tempfile
 import threading
@@ -185,7 +186,8 @@ def _make_call(
                 await body.load()
             return await func(*args, **kwargs)
         rv = await run_in_thread(lambda: func(*args, **kwargs))
-        if asyncio.iscoroutine(rv):
+        # NOTE: asyncio.iscoroutine() is also true for a generator (a streamed body).
+        if inspect.iscoroutine(rv):
             rv = await rv
         return rv
 
@@ -199,7 +201,7 @@ def _make_thread_call(
         """In the worker thread: plain functions directly, coroutines on the loop."""
         func, args, kwargs = step
         rv = func(*args, **kwargs) if kwargs else func(*args)
-        if asyncio.iscoroutine(rv):
+        if inspect.iscoroutine(rv):
             if body is not None and not body.loaded:
                 asyncio.run_coroutine_threadsafe(body.load(), loop).result()
             rv = asyncio.run_coroutine_threadsafe(rv, loop).result()
