@@ -532,12 +532,15 @@ class CarboyClient(_ClientBase):
         if "carboy._preserve_context" in environ:
             scope["extensions"]["carboy.preserve_context"] = preserved.append
         body = environ["wsgi.input"].read()
-        status, headers, data = self._runner.run(
-            run_asgi(self.application, scope, body)
-        )
-        if not self._preserve:
-            self._runner.close()
-            self._runner = None
+        try:
+            status, headers, data = self._runner.run(
+                run_asgi(self.application, scope, body)
+            )
+        finally:
+            # An exception propagating from the app must not leak the event loop.
+            if not self._preserve:
+                self._runner.close()
+                self._runner = None
         response = TestResponse.from_parts(data, status, headers)
         response.request = request_from_environ(self.application, environ)
         return response
