@@ -109,6 +109,8 @@ class UnicodeConverter(BaseConverter):
     """The default converter (``string``): any text without a slash.
 
     ``<string(minlength=2, maxlength=8):code>``, ``<string(length=2):lang>``.
+    A subclass that sets its own ``regex`` keeps it (the length arguments then only
+    affect ``weight``).
     """
 
     def __init__(
@@ -121,13 +123,15 @@ class UnicodeConverter(BaseConverter):
         super().__init__(map)
         if length is not None:
             minlength = maxlength = length
-            self.regex = f"[^/]{{{length}}}"
+            regex = f"[^/]{{{length}}}"
             self.weight = 80
         else:
             upper = "" if maxlength is None else str(maxlength)
-            self.regex = f"[^/]{{{minlength},{upper}}}"
+            regex = f"[^/]{{{minlength},{upper}}}"
             if maxlength is not None:
                 self.weight = 90
+        if type(self).regex == BaseConverter.regex:
+            self.regex = regex
         self.minlength = minlength
         self.maxlength = maxlength
 

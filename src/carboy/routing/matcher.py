@@ -172,15 +172,15 @@ class _Leaf:
         self.defaults = rule.defaults
         self.sort_key = (alias, rule.index)
         tokens = rule.domain_tokens
-        self.domain: str | None = "".join(tokens)  # type: ignore[arg-type]
+        self.domain: str | None = None
         self.domain_groups: GroupMatcher | None = None
-        self.domain_names: tuple[str, ...] = ()
-        if any(isinstance(token, Variable) for token in tokens):
-            self.domain = None
+        self.domain_names = tuple(
+            token.name for token in tokens if isinstance(token, Variable)
+        )
+        if self.domain_names:
             self.domain_groups = _group_matcher(tokens, rule.converters)
-            self.domain_names = tuple(
-                token.name for token in tokens if isinstance(token, Variable)
-            )
+        else:
+            self.domain = "".join(tokens)  # type: ignore[arg-type]
 
     def accept(
         self,
