@@ -565,7 +565,7 @@ class FileStorage:
         return getattr(stream, name)
 
     def __iter__(self) -> Iterator[bytes]:
-        return iter(self.stream)  # type: ignore[no-any-return]
+        return iter(self.stream)
 
     def __bool__(self) -> bool:
         return bool(self.filename)
