@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlsplit
 from .app import Response
 from .ctx import Context, _cv_ctx
 from .sansio.datastructures import Headers
-from .sansio.http import parse_cookie
+from .sansio.http import _quote_cookie_value, parse_cookie
 from .sansio.urls import url_encode, url_quote
 from .wsgi import request_from_environ
 
@@ -358,7 +358,8 @@ class _ClientBase:
                 path == cookie.path or path.startswith(cookie.path.rstrip("/") + "/")
             ):
                 continue
-            parts.append(f"{cookie.key}={cookie.value}")
+            # The value is stored unquoted; send it quoted again, as the server set it.
+            parts.append(f"{cookie.key}={_quote_cookie_value(cookie.value)}")
         if parts:
             existing = environ.get("HTTP_COOKIE")
             header = "; ".join(parts)
