@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 import os
@@ -171,7 +172,9 @@ def run_coroutine_sync(coro: Any) -> Any:
     runner = _thread_loops.runner
     if runner is None:
         runner = _thread_loops.runner = asyncio.Runner()
-    return runner.run(coro)
+    # NOTE: a Runner reuses the context it copied when it was created; without a fresh
+    # copy, a coroutine would see the request of the first one run on this thread.
+    return runner.run(coro, context=contextvars.copy_context())
 
 
 class Carboy(Scaffold):
