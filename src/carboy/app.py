@@ -33,7 +33,10 @@ from .sansio.urls import iri_to_uri, url_quote
 from .scaffold import Scaffold, get_root_path
 
 if TYPE_CHECKING:  # pragma: no cover
+    from jinja2 import BaseLoader
+
     from .sessions import SessionInterface, SessionMixin
+    from .templating import Environment
     from .testing import CarboyClient
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -203,6 +206,8 @@ class Carboy(Scaffold):
     url_map_class = Map
     default_config = _default_config
     test_client_class: type[Any] | None = None
+    #: The ``jinja_env`` class; ``None`` means :class:`carboy.templating.Environment`.
+    jinja_environment: type[Environment] | None = None
 
     testing = ConfigAttribute("TESTING")
     secret_key = ConfigAttribute("SECRET_KEY")
@@ -704,6 +709,79 @@ class Carboy(Scaffold):
         else:
             interface.save_null_session(self, session, response)
 
+    # -- templates -------------------------------------------------------------------------
+
+    @property
+    def jinja_env(self) -> Environment:
+        """The app's Jinja2 environment, created on first use (see ``carboy.templating``)."""
+        env = self._jinja_env
+        if env is None:
+            env = self._jinja_env = self.create_jinja_environment()
+        return env  # type: ignore[no-any-return]
+
+    def create_jinja_environment(self) -> Environment:
+        """Build ``jinja_env`` from ``jinja_options`` and the template filters, tests and
+        globals; ``TEMPLATES_AUTO_RELOAD`` (default: on in debug) sets ``auto_reload``."""
+        from .templating import create_environment
+
+        return create_environment(self)
+
+    def create_global_jinja_loader(self) -> BaseLoader:
+        """The loader searching the app's template folder, then each blueprint's."""
+        from .templating import DispatchingJinjaLoader
+
+        return DispatchingJinjaLoader(self)
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        """Whether to autoescape template ``filename`` (``None`` for a string)."""
+        from .templating import select_autoescape
+
+        return select_autoescape(filename)
+
+    def update_template_context(self, context: dict[str, Any]) -> None:
+        """Merge the context processors' values into ``context`` (``context`` wins)."""
+        from .templating import update_context
+
+        update_context(self, _cv_ctx.get(None), context)
+
+    def template_filter(self, name: str | Callable[..., Any] | None = None) -> Any:
+        """Register a Jinja2 filter: ``@app.template_filter()`` or ``("name")``."""
+        return _template_decorator(self.add_template_filter, name)
+
+    def add_template_filter(
+        self, f: Callable[..., Any], name: str | None = None
+    ) -> None:
+        self._check_setup_finished("add_template_filter")
+        self._add_template_item("filters", self.template_filters, f, name)
+
+    def template_test(self, name: str | Callable[..., Any] | None = None) -> Any:
+        """Register a Jinja2 test: ``@app.template_test()`` or ``("name")``."""
+        return _template_decorator(self.add_template_test, name)
+
+    def add_template_test(
+        self, f: Callable[..., bool], name: str | None = None
+    ) -> None:
+        self._check_setup_finished("add_template_test")
+        self._add_template_item("tests", self.template_tests, f, name)
+
+    def template_global(self, name: str | Callable[..., Any] | None = None) -> Any:
+        """Register a Jinja2 global function: ``@app.template_global()`` or ``("name")``."""
+        return _template_decorator(self.add_template_global, name)
+
+    def add_template_global(
+        self, f: Callable[..., Any], name: str | None = None
+    ) -> None:
+        self._check_setup_finished("add_template_global")
+        self._add_template_item("globals", self.template_globals, f, name)
+
+    def _add_template_item(
+        self, kind: str, store: dict[str, Any], f: Callable[..., Any], name: str | None
+    ) -> None:
+        name = name or f.__name__
+        store[name] = f
+        if self._jinja_env is not None:
+            getattr(self._jinja_env, kind)[name] = f
+
     # -- URLs ----------------------------------------------------------------------------
 
     def url_for(
@@ -893,6 +971,21 @@ class Carboy(Scaffold):
         if debug is not None:
             self.debug = debug
         run_simple(self, host or "127.0.0.1", port or 5000, **options)
+
+
+def _template_decorator(
+    add: Callable[..., None], name: str | Callable[..., Any] | None
+) -> Any:
+    """Support both ``@app.template_filter`` and ``@app.template_filter("name")``."""
+    if callable(name):
+        add(name)
+        return name
+
+    def decorator(f: F) -> F:
+        add(f, name)
+        return f
+
+    return decorator
 
 
 def _is_headers(value: Any) -> bool:

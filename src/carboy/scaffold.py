@@ -12,9 +12,13 @@ import os
 import sys
 from collections import defaultdict
 from collections.abc import Callable
-from typing import Any, TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .exceptions import HTTPException, default_exceptions
+
+if TYPE_CHECKING:  # pragma: no cover
+    from jinja2 import BaseLoader
 
 F = TypeVar("F", bound=Callable[..., Any])
 ErrorHandlers = dict[
@@ -109,6 +113,13 @@ class Scaffold:
     @property
     def has_static_folder(self) -> bool:
         return self.static_folder is not None
+
+    @cached_property
+    def jinja_loader(self) -> BaseLoader | None:
+        """A Jinja2 loader for ``template_folder``, or ``None`` when there is none."""
+        from .templating import folder_loader
+
+        return folder_loader(self)
 
     @property
     def static_url_path(self) -> str | None:
