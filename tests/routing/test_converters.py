@@ -18,7 +18,8 @@ from carboy.routing import (
     UnicodeConverter,
     ValidationError,
 )
-from carboy.routing.converters import NO_MATCH
+from carboy.routing.converters import NO_MATCH, AnyConverter, PathConverter
+from carboy.routing.matcher import _is_isolating
 
 
 def values_for(rule: str, path: str, **map_args: Any) -> dict[str, Any] | None:
@@ -82,6 +83,7 @@ def values_for(rule: str, path: str, **map_args: Any) -> dict[str, Any] | None:
         ("/<any(about, help):x>", "/abou", None),
         ("/<path:x>", "/a/b/c.txt", "a/b/c.txt"),
         ("/<path:x>", "/a//b/", "a//b/"),
+        ("/<path:x>", "/a\nb/c", "a\nb/c"),
         ("/<path:x>", "/", None),
         ("/<path:x>", "//a", None),
     ],
@@ -165,6 +167,8 @@ def test_number_to_python_generic_path() -> None:
         with pytest.raises(ValidationError):
             number.to_python(bad)
     assert UnicodeConverter(url_map).to_python("a") == "a"
+    with pytest.raises(ValidationError):
+        FloatConverter(url_map).to_python("9" * 400 + ".0")
 
 
 class EvenConverter(IntegerConverter):
@@ -262,3 +266,28 @@ def test_converters_added_after_creation_are_used() -> None:
     url_map.converters["list"] = ListConverter
     url_map.add(Rule("/<list:items>", endpoint="e"))
     assert url_map.match("/a,b", "GET")[1] == {"items": ["a", "b"]}
+
+
+def test_which_converters_span_segments() -> None:
+    url_map = Map()
+
+    class Slashy(BaseConverter):
+        regex = "[a-z]+/[a-z]+"
+
+    class Flagged(BaseConverter):
+        part_isolating = False
+
+    assert _is_isolating(UnicodeConverter(url_map, length=2))
+    assert _is_isolating(IntegerConverter(url_map))
+    assert not _is_isolating(PathConverter(url_map))
+    assert not _is_isolating(Slashy(url_map))
+    assert not _is_isolating(Flagged(url_map))
+
+
+def test_any_subclass_with_own_to_python() -> None:
+    class Upper(AnyConverter):
+        def to_python(self, value: str) -> Any:
+            return value.upper()
+
+    assert values_for("/<up(a, b):x>", "/b", converters={"up": Upper}) == {"x": "B"}
+    assert values_for("/<up(a, b):x>", "/c", converters={"up": Upper}) is None

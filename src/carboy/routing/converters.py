@@ -85,7 +85,7 @@ class BaseConverter:
         Called once at registration. The default checks ``regex`` and calls
         ``to_python``; built-in converters return faster equivalents.
         """
-        compiled = re.compile(self.regex)
+        compiled = re.compile(self.regex, re.DOTALL)
         fullmatch = compiled.fullmatch
         to_python = self.to_python
 

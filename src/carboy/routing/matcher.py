@@ -16,8 +16,9 @@ How a path is matched:
    is tried (backtracking), so ``/users/<int:id>`` and ``/users/<name>`` share
    ``/users/...``.
 3. A variable whose converter may match ``/`` (``path``, or ``part_isolating=False``,
-   or a regex containing ``/``) ends the trie walk: the rest of the rule from that
-   segment on is one compiled regex matched against the rest of the path.
+   or a regex mentioning ``/`` other than in ``[^/]``) ends the trie walk: the rest
+   of the rule from that segment on is one compiled regex matched against the rest
+   of the path.
 4. At a leaf, rules are checked in registration order for websocket, domain and
    method; a rule that fails only on the method adds its methods to the 405 set.
 """
@@ -59,7 +60,11 @@ class Matcher(Protocol):
 
 
 def _is_isolating(converter: BaseConverter) -> bool:
-    return converter.part_isolating and "/" not in converter.regex
+    """False if the converter's matches may contain "/" (then it spans segments).
+
+    A regex is taken to match "/" if it mentions "/" other than in ``[^/]``.
+    """
+    return converter.part_isolating and "/" not in converter.regex.replace("[^/]", "")
 
 
 def _group_matcher(
@@ -75,7 +80,7 @@ def _group_matcher(
             converter = converters[token.name]
             pattern.append(f"(?P<_{len(part_matchers)}>{converter.regex})")
             part_matchers.append(converter.part_matcher())
-    fullmatch = re.compile("".join(pattern)).fullmatch
+    fullmatch = re.compile("".join(pattern), re.DOTALL).fullmatch
     names = [f"_{i}" for i in range(len(part_matchers))]
     pairs = list(zip(names, part_matchers, strict=True))
 

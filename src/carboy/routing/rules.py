@@ -345,6 +345,6 @@ def _encode_query(items: Iterable[tuple[str, Any]]) -> str:
     for key, value in items:
         if isinstance(value, list | tuple):
             pairs.extend((key, item) for item in value if item is not None)
-        elif value is not None:
+        else:  # None values were dropped by Map.build
             pairs.append((key, value))
     return urlencode(pairs, safe=_QUERY_SAFE)
