@@ -338,6 +338,87 @@ class Response:
     def set_etag(self, etag: str, weak: bool = False) -> None:
         self.headers.set("ETag", quote_etag(etag, weak))
 
+    def make_conditional(
+        self,
+        request_or_environ: Any,
+        accept_ranges: bool | str = False,
+        complete_length: int | None = None,
+    ) -> Response:
+        """Answer a conditional or range ``GET``/``HEAD`` request with this response.
+
+        Evaluates, in RFC 9110 section 13.2.2's order, ``If-Match`` and
+        ``If-Unmodified-Since`` (412), ``If-None-Match`` and ``If-Modified-Since``
+        (304, with the body dropped) against this response's ``ETag`` and
+        ``Last-Modified``. Then, with ``accept_ranges`` and a known
+        ``complete_length``, a single ``Range`` (honouring ``If-Range``) gives a
+        206 with ``Content-Range``, or raises ``RequestedRangeNotSatisfiable``
+        (416, ``Content-Range: bytes */length``). A malformed ``Range`` or one with
+        several ranges is ignored: the whole body is sent with 200, which RFC 9110
+        section 14.2 allows. ``request_or_environ`` is a request or a WSGI environ.
+        """
+        method, header = _request_reader(request_or_environ)
+        if method not in ("GET", "HEAD"):
+            return self
+        if "date" not in self.headers:
+            self.headers.set("Date", _http().http_date())
+        if accept_ranges:
+            unit = "bytes" if accept_ranges is True else accept_ranges
+            self.headers.set("Accept-Ranges", unit)
+        status = _preconditions(
+            header, self.headers.get("etag"), self.headers.get("last-modified")
+        )
+        if status is not None:
+            self._drop_body(status)
+        elif accept_ranges and complete_length:
+            self._apply_range(header, complete_length)
+        return self
+
+    def _drop_body(self, status: int) -> None:
+        close = getattr(self.response, "close", None)
+        if close is not None:
+            close()
+        self.response = []
+        self.status_code = status
+        for name in _ENTITY_HEADERS:
+            self.headers.remove(name)
+        if status != 304:
+            self.headers.set("Content-Length", "0")
+
+    def _apply_range(self, header: Callable[[str], str | None], length: int) -> None:
+        http = _http()
+        parsed = http.parse_range_header(header("range"))
+        # NOTE: RFC 9110 section 14.2: a server may ignore a Range; carboy ignores
+        # malformed ones and multiple ranges, and sends the whole body.
+        if parsed is None or len(parsed.ranges) != 1:
+            return
+        if_range = header("if-range")
+        if if_range is not None:
+            etag, weak = http.unquote_etag(self.headers.get("etag"))
+            last_modified = http.parse_date(self.headers.get("last-modified"))
+            validator = http.parse_if_range_header(if_range)
+            if not validator.matches(None if weak else etag, last_modified):
+                return
+        selected = parsed.range_for_length(length)
+        if selected is None:
+            close = getattr(self.response, "close", None)
+            if close is not None:
+                close()
+            from ..exceptions import RequestedRangeNotSatisfiable
+
+            raise RequestedRangeNotSatisfiable(length)
+        start, stop = selected
+        self.status_code = 206
+        self.headers.set("Content-Range", f"bytes {start}-{stop - 1}/{length}")
+        self.headers.set("Content-Length", str(stop - start))
+        body = self.response
+        if isinstance(body, FileBody):
+            body.file.seek(start)
+            body.remaining = stop - start
+        elif isinstance(body, list | tuple):
+            self.response = [b"".join(self.iter_encoded())[start:stop]]
+        else:
+            self.response = _RangeIterator(self.iter_encoded(), body, start, stop)
+
     def __repr__(self) -> str:
         body = (
             f"{sum(map(len, self.response))} bytes" if self.is_sequence else "streamed"
@@ -384,3 +465,103 @@ class FileBody:
 
     def close(self) -> None:
         self.file.close()
+
+
+# -- conditional requests -----------------------------------------------------------
+
+#: Headers about the body that a 304 or 412 answer does not carry.
+_ENTITY_HEADERS = (
+    "Content-Length",
+    "Content-Type",
+    "Content-Range",
+    "Content-Encoding",
+    "Content-Language",
+    "Content-Disposition",
+)
+
+
+def _http() -> Any:
+    # NOTE: imported on first use: only conditional responses need these parsers.
+    from . import http
+
+    return http
+
+
+def _request_reader(obj: Any) -> tuple[str, Callable[[str], str | None]]:
+    """The method and a header getter, from a request or from a WSGI environ."""
+    if isinstance(obj, dict):
+
+        def environ_header(name: str) -> str | None:
+            return obj.get("HTTP_" + name.upper().replace("-", "_"))
+
+        return str(obj.get("REQUEST_METHOD", "GET")).upper(), environ_header
+    headers = getattr(obj, "headers", None)
+    if headers is None:
+        raise TypeError(
+            "make_conditional() needs the request (or a WSGI environ), such as"
+            " response.make_conditional(request)."
+        )
+    return obj.method, headers.get
+
+
+def _preconditions(
+    header: Callable[[str], str | None],
+    etag_value: str | None,
+    last_modified_value: str | None,
+) -> int | None:
+    """412, 304 or ``None`` (go on) for a GET/HEAD, per RFC 9110 section 13.2.2."""
+    http = _http()
+    etag, weak = http.unquote_etag(etag_value)
+    last_modified = http.parse_date(last_modified_value)
+    if_match = header("if-match")
+    if if_match is not None:
+        tags = http.parse_etags(if_match)
+        if not (tags.is_any or (etag is not None and not weak and tags.contains(etag))):
+            return 412
+    elif last_modified is not None:
+        since = http.parse_date(header("if-unmodified-since"))
+        if since is not None and last_modified > since:
+            return 412
+    if_none_match = header("if-none-match")
+    if if_none_match is not None:
+        tags = http.parse_etags(if_none_match)
+        if tags.is_any or (etag is not None and tags.contains_weak(etag)):
+            return 304
+    elif last_modified is not None:
+        since = http.parse_date(header("if-modified-since"))
+        if since is not None and last_modified <= since:
+            return 304
+    return None
+
+
+class _RangeIterator:
+    """The bytes ``start:stop`` of a streamed body; ``close()`` closes the body."""
+
+    __slots__ = ("_chunks", "_body", "_pos", "_start", "_stop")
+
+    def __init__(
+        self, chunks: Iterator[bytes], body: Any, start: int, stop: int
+    ) -> None:
+        self._chunks = chunks
+        self._body = body
+        self._pos = 0
+        self._start = start
+        self._stop = stop
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        while self._pos < self._stop:
+            chunk = next(self._chunks)
+            begin = self._pos
+            self._pos += len(chunk)
+            if self._pos <= self._start:
+                continue
+            return chunk[max(0, self._start - begin) : self._stop - begin]
+        raise StopIteration
+
+    def close(self) -> None:
+        close = getattr(self._body, "close", None)
+        if close is not None:
+            close()
