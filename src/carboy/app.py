@@ -161,10 +161,25 @@ _default_config: dict[str, Any] = {
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 
 
+class _ThreadRunner:
+    """A thread's event loop runner, closed when the thread ends (its locals go)."""
+
+    __slots__ = ("runner",)
+
+    def __init__(self) -> None:
+        self.runner = asyncio.Runner()
+
+    def __del__(self) -> None:
+        try:
+            self.runner.close()
+        except RuntimeError:  # pragma: no cover - collected while a loop runs
+            pass  # close() has closed the loop in its ``finally`` already
+
+
 class _ThreadLoops(threading.local):
     """One event loop per worker thread, for async views under WSGI."""
 
-    runner: asyncio.Runner | None = None
+    holder: _ThreadRunner | None = None
 
 
 _thread_loops = _ThreadLoops()
@@ -172,9 +187,10 @@ _thread_loops = _ThreadLoops()
 
 def run_coroutine_sync(coro: Any) -> Any:
     """Run a coroutine to completion from sync code, on this thread's own event loop."""
-    runner = _thread_loops.runner
-    if runner is None:
-        runner = _thread_loops.runner = asyncio.Runner()
+    holder = _thread_loops.holder
+    if holder is None:
+        holder = _thread_loops.holder = _ThreadRunner()
+    runner = holder.runner
     # NOTE: a Runner reuses the context it copied when it was created; without a fresh
     # copy, a coroutine would see the request of the first one run on this thread.
     return runner.run(coro, context=contextvars.copy_context())
