@@ -3,7 +3,7 @@
 from .app import Carboy as Carboy
 from .app import Request as Request
 from .app import Response as Response
-# from .blueprints import Blueprint as Blueprint
+from .blueprints import Blueprint as Blueprint
 from .config import Config as Config
 from .ctx import after_this_request as after_this_request
 from .ctx import copy_current_request_context as copy_current_request_context
@@ -34,7 +34,7 @@ from .signals import request_finished as request_finished
 from .signals import request_started as request_started
 from .signals import request_tearing_down as request_tearing_down
 from .signals import template_rendered as template_rendered
-# from .templating import render_template as render_template
-# from .templating import render_template_string as render_template_string
-# from .templating import stream_template as stream_template
-# from .templating import stream_template_string as stream_template_string
+from .templating import render_template as render_template
+from .templating import render_template_string as render_template_string
+from .templating import stream_template as stream_template
+from .templating import stream_template_string as stream_template_string
