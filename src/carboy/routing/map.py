@@ -72,6 +72,14 @@ class Map:
             return iter(self._rules)
         return (rule for rule in self._rules if rule.endpoint == endpoint)
 
+    def is_endpoint_expecting(self, endpoint: str, *arguments: str) -> bool:
+        """Whether a rule of ``endpoint`` takes all of ``arguments`` (the name Flask's
+        documented ``url_defaults`` recipe calls; ``False`` for an unknown endpoint)."""
+        wanted = set(arguments)
+        return any(
+            wanted <= rule.arguments for rule in self._by_endpoint.get(endpoint, ())
+        )
+
     def match(
         self, path: str, method: str, domain: str = "", *, websocket: bool = False
     ) -> tuple[Rule, dict[str, Any]]:
