@@ -445,6 +445,12 @@ class Request:
             return
         from .forms import parse_form
 
+        data = self._data
+        if data is not None:
+            # get_data() read the body first (Flask allows that): parse the cached bytes.
+            import io
+
+            self._stream = LimitedStream(io.BytesIO(data), len(data), None)
         self._form, self._files = parse_form(self)
 
     @property
