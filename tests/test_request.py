@@ -434,3 +434,14 @@ def test_request_repr(client: CarboyClient) -> None:
     assert run(client, lambda: repr(request), "/r?x=1") == (
         "<Request 'http://localhost/r?x=1' [GET]>"
     )
+
+
+def test_form_after_get_data(client: CarboyClient) -> None:
+    value = run(
+        client,
+        lambda: (request.get_data(), request.form.to_dict()),
+        "/",
+        method="POST",
+        data={"a": "1"},
+    )
+    assert value == (b"a=1", {"a": "1"})
