@@ -417,7 +417,9 @@ class Response:
         elif isinstance(body, list | tuple):
             self.response = [b"".join(self.iter_encoded())[start:stop]]
         else:
-            self.response = _RangeIterator(self.iter_encoded(), body, start, stop)
+            charset = self.charset
+            chunks = (c.encode(charset) if isinstance(c, str) else c for c in body)
+            self.response = _RangeIterator(chunks, body, start, stop)
 
     def __repr__(self) -> str:
         body = (
