@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
         help="profile carboy's CASE (e.g. hello, routes-1000) under cProfile "
         "(WSGI unless --protocol asgi) and print the top functions",
     )
+    parser.add_argument(
+        "--all-routes",
+        action="store_true",
+        help="also build Bottle's and Falcon's 10,000-route apps (minutes each: "
+        "their route registration is quadratic)",
+    )
     parser.add_argument("--rounds", type=int, help="rounds (default 25, quick 10)")
     parser.add_argument(
         "--batch-ms", type=float, help="target batch length in ms (default 10, quick 4)"
@@ -94,17 +100,23 @@ def build_targets(
     protocols: list[str],
     cases: list[Case],
     build_seconds: dict[tuple[str, str, int], float] | None = None,
+    *,
+    all_routes: bool = True,
+    skipped: list[str] | None = None,
 ) -> tuple[list[Target], list[str]]:
     """One target per framework x protocol x case (apps shared per route count).
 
     Returns the targets and the problems (apps whose construction crashed); the time
-    each app took to build goes into ``build_seconds`` when given.
+    each app took to build goes into ``build_seconds`` when given. Unless
+    ``all_routes``, route counts above a module's ``MAX_ROUTES`` are left out (and
+    named in ``skipped``).
     """
     targets: list[Target] = []
     problems: list[str] = []
     for name, module in modules.items():
         baseline = name == apps.BASELINE
         unsupported = getattr(module, "UNSUPPORTED", frozenset())
+        max_routes = None if all_routes else getattr(module, "MAX_ROUTES", None)
         for protocol in protocols:
             if protocol not in module.PROTOCOLS:
                 continue
@@ -113,6 +125,10 @@ def build_targets(
                 if baseline and case.name != module.ONLY:
                     continue
                 if case.selector in unsupported:
+                    continue
+                if max_routes is not None and case.routes > max_routes:
+                    if skipped is not None:
+                        skipped.append(f"{protocol}/{name}/{case.name}")
                     continue
                 if case.routes not in built:
                     began = time.perf_counter()
@@ -222,7 +238,14 @@ def main(argv: list[str] | None = None) -> int:
         modules.update(_load([apps.BASELINE], results))
 
     _log(f"building apps ({len(cases)} cases, {', '.join(protocols)})...")
-    targets, problems = build_targets(modules, protocols, cases, results.builds)
+    targets, problems = build_targets(
+        modules,
+        protocols,
+        cases,
+        results.builds,
+        all_routes=args.all_routes,
+        skipped=results.skipped,
+    )
     runner = Runner()
     try:
         _log(f"checking {len(targets)} responses...")

@@ -31,6 +31,8 @@ class Results:
     unavailable: dict[str, str] = field(default_factory=dict)
     memory: dict[str, dict[str, Any]] = field(default_factory=dict)
     imports: dict[str, Any] = field(default_factory=dict)
+    #: Targets left out because the app would take too long to build.
+    skipped: list[str] = field(default_factory=list)
     #: Seconds each app took to build: (protocol, framework, routes) -> seconds.
     builds: dict[tuple[str, str, int], float] = field(default_factory=dict)
 
@@ -133,6 +135,14 @@ def _footnotes(results: Results, protocol: str, names: list[str]) -> list[str]:
             notes.append(f"app build time with {label} routes: " + ", ".join(builds))
         if top != last:
             notes.append(f"({last} not measured in this mode)")
+        slow = sorted(
+            {s.split("/")[1] for s in results.skipped if s.startswith(protocol + "/")}
+        )
+        if slow:
+            notes.append(
+                f"{', '.join(slow)}: not built at {last} (registering that many routes "
+                "takes minutes; --all-routes includes them)"
+            )
     return notes
 
 
@@ -252,8 +262,20 @@ def verdicts(results: Results) -> list[Verdict]:
     return out
 
 
+#: A cell whose interquartile range exceeds this share of its median is "noisy".
+NOISY = 0.10
+
+
 def summary(results: Results) -> str:
     lines = []
+    noisy = [s for s in results.stats.values() if s.iqr > NOISY * s.median]
+    if noisy:
+        lines.append(
+            f"NOTE: {len(noisy)} of {len(results.stats)} timings have an interquartile "
+            f"range above {NOISY:.0%} of their median: the machine was busy, so treat "
+            "small differences (and the verdicts below) with suspicion; rerun when it "
+            "is quiet, or with more --rounds."
+        )
     if results.memory:
         parts = [
             f"{name} {m['growth_mb']:.1f} MB in {m['seconds']:.2f} s"
@@ -278,6 +300,7 @@ def as_json(results: Results, meta: dict[str, Any]) -> dict[str, Any]:
     return {
         "meta": meta,
         "unavailable": results.unavailable,
+        "skipped": results.skipped,
         "results": [
             {"protocol": p, "framework": f, "case": c, **s.as_dict()}
             for (p, f, c), s in results.stats.items()

@@ -22,6 +22,9 @@ from bench.cases import (
 
 PROTOCOLS = ("wsgi",)
 UNSUPPORTED: frozenset[str] = frozenset()
+#: Bottle recompiles its combined route patterns on every ``add``, so
+#: registering 10,000 routes takes about a minute; skipped unless ``--all-routes``.
+MAX_ROUTES = 1_000
 
 _CONVERTERS = {None: "", "int": "<id:int>", "str": "<name>"}
 

@@ -23,6 +23,9 @@ from bench.cases import (
 
 PROTOCOLS = ("wsgi", "asgi")
 UNSUPPORTED: frozenset[str] = frozenset()
+#: Falcon checks each new route against all the others, so
+#: registering 10,000 routes takes about a minute; skipped unless ``--all-routes``.
+MAX_ROUTES = 1_000
 
 _CONVERTERS = {None: "", "int": "{id:int}", "str": "{name}"}
 _TEMPLATES = jinja_environment()
