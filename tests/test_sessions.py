@@ -556,3 +556,43 @@ def test_sqlite_session_interface(
     # An unknown id is a new, empty session.
     client.set_cookie("session", "made-up")
     assert client.get("/get/name").get_data(as_text=True) == "<missing>"
+
+
+@pytest.mark.parametrize(
+    ("operation", "modifies"),
+    [
+        (lambda s: s.keys(), False),
+        (lambda s: s.values(), False),
+        (lambda s: s.copy(), False),
+        (lambda s: s == {"a": 1}, False),
+        (lambda s: s.__delitem__("a"), True),
+        (lambda s: s.pop("a"), True),
+        (lambda s: s.popitem(), True),
+        (lambda s: s.__ior__({"b": 2}), True),
+        (lambda s: s.setdefault("b", 2), True),
+    ],
+    ids=[
+        "keys",
+        "values",
+        "copy",
+        "eq",
+        "delitem",
+        "pop",
+        "popitem",
+        "ior",
+        "setdefault",
+    ],
+)
+def test_session_tracking(operation: Callable[[Any], Any], modifies: bool) -> None:
+    s = SecureCookieSession({"a": 1})
+    assert (s.accessed, s.modified) == (False, False)
+    operation(s)
+    assert (s.accessed, s.modified) == (True, modifies)
+    assert repr(SecureCookieSession({"a": 1})) == "<SecureCookieSession {'a': 1}>"
+
+
+def test_cookie_with_non_dict_payload(
+    session_app: Carboy, client: CarboyClient
+) -> None:
+    client.set_cookie("session", serializer("test key").dumps(["not", "a", "dict"]))
+    assert client.get("/get/name").get_data(as_text=True) == "<missing>"
