@@ -90,13 +90,34 @@ class _ClosingBody:
 
     def __init__(self, response: Response) -> None:
         self._response = response
-        self._iter = response.iter_encoded()
+        body: Any = response.response
+        if hasattr(body, "__aiter__"):
+            self._iter = _iter_async(body, response.charset)
+        else:
+            self._iter = response.iter_encoded()
 
     def __iter__(self) -> Iterator[bytes]:
         return self._iter
 
     def close(self) -> None:
+        body: Any = self._response.response
+        if hasattr(body, "aclose"):
+            from .app import run_coroutine_sync
+
+            run_coroutine_sync(body.aclose())
         self._response.close()
+
+
+def _iter_async(body: Any, charset: str) -> Iterator[bytes]:
+    """An async iterable body (an async generator, say) driven from the WSGI thread."""
+    from .app import run_coroutine_sync
+
+    while True:
+        try:
+            chunk = run_coroutine_sync(body.__anext__())
+        except StopAsyncIteration:
+            return
+        yield chunk.encode(charset) if isinstance(chunk, str) else chunk
 
 
 def send_response(
