@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Generic, TypeVar, overload
@@ -260,6 +261,19 @@ def _check_value(value: str) -> str:
     return value
 
 
+#: RFC 9110 §5.1: a field name is a token.
+_FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_COMMON_NAMES = frozenset({"Content-Type", "Content-Length", "Location", "Set-Cookie"})
+
+
+def _check_name(name: str) -> str:
+    # NOTE: a name with ":" or whitespace ("Set-Cookie:x") would let a client read a
+    # different header than the one set; only tokens are allowed.
+    if name not in _COMMON_NAMES and not _FIELD_NAME.fullmatch(name):
+        raise ValueError(f"Header names must be HTTP tokens: {name!r}.")
+    return name
+
+
 def _header_str(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -359,7 +373,7 @@ class Headers:
         value = _header_str(value)
         if params:
             value = _with_params(value, params)
-        self._list.append((_check_value(key), _check_value(value)))
+        self._list.append((_check_name(key), _check_value(value)))
 
     def add_header(self, key: str, value: Any, **params: Any) -> None:
         self.add(key, value, **params)
@@ -369,7 +383,7 @@ class Headers:
         value = _header_str(value)
         if params:
             value = _with_params(value, params)
-        _check_value(key)
+        _check_name(key)
         _check_value(value)
         lower = key.lower()
         pairs = self._list
