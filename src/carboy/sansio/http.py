@@ -855,7 +855,9 @@ class ContentRange:
         return f"<ContentRange {self.to_header()!r}>"
 
 
-_RANGE_SPEC = re.compile(r"[ \t]*([0-9]*)[ \t]*-[ \t]*([0-9]*)[ \t]*")
+# NOTE: no whitespace inside a range spec (RFC 9110 section 14.1.1); only around the
+# list items, which are stripped first.
+_RANGE_SPEC = re.compile(r"([0-9]*)-([0-9]*)")
 # PERF/NOTE: longer numbers are beyond any body (and int() would refuse very long
 # digit strings).
 _MAX_DIGITS = 18
@@ -878,7 +880,8 @@ def parse_range_header(value: str | None, max_ranges: int = 100) -> Range | None
         return None
     ranges: list[tuple[int, int | None]] = []
     for spec in specs.split(","):
-        if not spec.strip(" \t"):
+        spec = spec.strip(" \t")
+        if not spec:
             continue
         match = _RANGE_SPEC.fullmatch(spec)
         if match is None:
