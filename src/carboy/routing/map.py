@@ -1,4 +1,30 @@
-"""The map: the registered rules, matched against requests and used to build URLs."""
+"""The map: the registered rules, matched against requests and used to build URLs.
+
+Behaviour worth knowing (where it differs from Flask, on purpose or for simplicity):
+
+- Priority: at each path segment, static text first, then converters by weight
+  (see :mod:`carboy.routing.matcher`), then registration order; a branch that fails
+  falls back to the next (backtracking). Registration order only breaks exact ties.
+- Defaults: a URL that spells out a default (``/users/page/1`` next to ``/users/``
+  with ``defaults={"page": 1}``) simply matches; it is not redirected to the
+  canonical URL. ``build`` does produce the canonical one.
+- Slashes: ``/about/`` requested as ``/about`` raises ``RequestRedirect("/about/")``
+  only when nothing else matches and the slashed URL would be served for this
+  method. ``//`` is not merged: an empty segment matches no converter except inside
+  ``path``. The redirect's ``new_url`` is percent-encoded and has no query string.
+- Websocket rules only match ``websocket=True`` and HTTP rules only ``False``; a
+  mismatch is ``NotFound`` (not a 400 or 405).
+- Domains: a rule's ``host`` (host matching) or ``subdomain`` of ``None`` means
+  ``""``, so with host matching it matches only when the caller passes ``""``.
+- Methods: ``methods=None`` accepts every method; such rules add nothing to
+  :meth:`Map.allowed_methods` or to a 405's list.
+- Converters: only :class:`ValidationError` from ``to_python`` means "no match";
+  other exceptions propagate. The built-in converters never raise.
+- Build: ``None`` values are dropped; values for keys that are neither variables nor
+  defaults of the chosen rule go to the query string in the given order (lists and
+  tuples repeat the key). An ``any`` or ``float`` converter raises ``ValueError`` for
+  a value it could never match (``nan``, an unlisted word).
+"""
 
 from __future__ import annotations
 

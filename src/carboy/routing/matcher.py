@@ -173,7 +173,7 @@ class _Leaf:
         self.rule = rule
         self.names = names
         self.methods = rule.methods
-        self.websocket = rule.websocket
+        self.websocket = bool(rule.websocket)
         self.defaults = rule.defaults
         self.sort_key = (alias, rule.index)
         tokens = rule.domain_tokens
@@ -195,7 +195,7 @@ class _Leaf:
         websocket: bool,
         allowed: list[frozenset[str]],
     ) -> MatchResult | None:
-        if websocket is not self.websocket:
+        if websocket != self.websocket:
             return None
         domain_values = None
         if self.domain is None:
