@@ -151,3 +151,13 @@ def test_build_uses_argument_defaults() -> None:
 def test_build_error_without_reason() -> None:
     error = BuildError("e", {}, "GET")
     assert str(error) == "Could not build a URL for endpoint 'e' with method 'GET'."
+
+
+def test_is_endpoint_expecting() -> None:
+    url_map = Map(
+        [Rule("/<lang>/page", endpoint="page"), Rule("/other", endpoint="other")]
+    )
+    assert url_map.is_endpoint_expecting("page", "lang")
+    assert not url_map.is_endpoint_expecting("page", "lang", "id")
+    assert not url_map.is_endpoint_expecting("other", "lang")
+    assert not url_map.is_endpoint_expecting("missing", "lang")
