@@ -28,8 +28,15 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .ctx import Context, _cv_ctx
-from .dispatch import Step, drive_async, drive_sync, handle_request, teardown
-from .exceptions import BadRequest, HTTPException, RequestEntityTooLarge, RequestTimeout
+from .dispatch import (
+    Step,
+    drive_async,
+    drive_sync,
+    handle_request,
+    needs_teardown,
+    teardown,
+)
+from .exceptions import BadRequest, RequestEntityTooLarge, RequestTimeout
 from .sansio.response import FileBody
 from .types import Receive, Scope, Send
 
@@ -145,29 +152,53 @@ def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
     return False
 
 
+class ASGIReader:
+    """Answers a request's lazy questions from its ASGI scope."""
+
+    kind = "asgi"
+
+    @staticmethod
+    def headers(scope: Scope) -> list[tuple[str, str]]:
+        return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+
+    @staticmethod
+    def scheme(scope: Scope) -> str:
+        return scope.get("scheme", "http")  # type: ignore[no-any-return]
+
+    @staticmethod
+    def server(scope: Scope) -> tuple[str, int | None] | None:
+        server = scope.get("server")
+        return (server[0], server[1]) if server else None
+
+    @staticmethod
+    def root_path(scope: Scope) -> str:
+        return scope.get("root_path", "").rstrip("/")  # type: ignore[no-any-return]
+
+    @staticmethod
+    def remote_addr(scope: Scope) -> str | None:
+        client = scope.get("client")
+        return client[0] if client else None
+
+    @staticmethod
+    def input(scope: Scope) -> tuple[Any, bool]:
+        return scope.get("carboy.body"), True
+
+
+_READER = ASGIReader()
+
+
 def request_from_scope(app: Carboy, scope: Scope, body: ASGIBody | None) -> Request:
-    """Translate in: a request from the ASGI scope (headers are converted lazily)."""
-    raw_headers = scope["headers"]
-    server = scope.get("server")
-    root_path = scope.get("root_path", "")
+    """Translate in: a request from the ASGI scope (the rest is read lazily)."""
     path = scope["path"]
+    root_path = scope.get("root_path")
     if root_path and path.startswith(root_path):
         path = path[len(root_path) :] or "/"
     if path[:1] != "/" or path[:2] == "//":
         path = "/" + path.lstrip("/")
-    client = scope.get("client")
+    if body is not None:
+        scope["carboy.body"] = body
     request = app.request_class(
-        scope.get("method", "GET"),
-        path,
-        scope.get("query_string", b""),
-        lambda: [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw_headers],
-        scheme=scope.get("scheme", "http"),
-        server=(server[0], server[1]) if server else None,
-        root_path=root_path.rstrip("/"),
-        remote_addr=client[0] if client else None,
-        input_stream=body,  # type: ignore[arg-type]
-        input_terminated=True,
-        scope=scope,
+        scope.get("method", "GET"), path, scope.get("query_string", b""), _READER, scope
     )
     if body is not None:
         body._request = request
@@ -264,7 +295,7 @@ async def send_response(
 
 async def _aclose(response: Response) -> None:
     await response.response.aclose()  # type: ignore[attr-defined]
-    for func in response._on_close:
+    for func in response._on_close or ():
         func()
 
 
@@ -323,20 +354,16 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
     )
     request = request_from_scope(app, scope, body)
     ctx = Context(app, request)
-    ctx.g = app.app_ctx_globals_class()
     token = _cv_ctx.set(ctx)
     error: BaseException | None = None
+    hooks = None
     call = _make_call(body, app.is_async)
     try:
-        try:
-            if app.config["TRUSTED_HOSTS"]:
-                app.check_trusted_host(request)
-            app.match_request(ctx)
-        except HTTPException as e:
-            request.routing_exception = e
+        app.match_request(ctx)
+        hooks = app._hooks_for(request)
         rule = request.url_rule
         view = app.view_functions.get(rule.endpoint) if rule is not None else None
-        plan = handle_request(app, ctx)
+        plan = handle_request(app, ctx, hooks)
         if view is not None and not app.is_async(view):
             # PERF: a plain view: run the whole plan in one worker-thread hop.
             response = await run_in_thread(
@@ -352,8 +379,9 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
         if preserve is not None:
             preserve(ctx)
         if ctx._pushes or preserve is not None:
+            # Torn down later: by the streamed body, or by the test client.
             ctx._preserved = True
-        else:
+        elif needs_teardown(app, ctx, hooks):
             await drive_async(teardown(app, ctx, error), call)
         _cv_ctx.reset(token)
     await send_response(response, scope, receive, send)

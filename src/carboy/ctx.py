@@ -59,7 +59,7 @@ class Context:
     __slots__ = (
         "app",
         "request",
-        "g",
+        "_g",
         "_session",
         "url_adapter",
         "flashes",
@@ -72,7 +72,7 @@ class Context:
     def __init__(self, app: Carboy, request: Request | None = None) -> None:
         self.app = app
         self.request = request
-        self.g: Any = None
+        self._g: Any = None
         self._session: SessionMixin | None = None
         self.url_adapter: Any = None
         self.flashes: list[tuple[str, str]] | None = None
@@ -80,6 +80,18 @@ class Context:
         self._tokens: list[contextvars.Token[Context]] = []
         self._pushes = 0
         self._preserved = False
+
+    @property
+    def g(self) -> Any:
+        """The ``g`` namespace of this context, created on first use."""
+        g = self._g
+        if g is None:
+            g = self._g = self.app.app_ctx_globals_class()
+        return g
+
+    @g.setter
+    def g(self, value: Any) -> None:
+        self._g = value
 
     @property
     def session(self) -> SessionMixin:
@@ -99,8 +111,6 @@ class Context:
 
     def push(self) -> None:
         """Make this the current context (also done by ``with ctx:``)."""
-        if self.g is None:
-            self.g = self.app.app_ctx_globals_class()
         self._tokens.append(_cv_ctx.set(self))
         if self.request is None and signals.appcontext_pushed.receivers:
             signals.appcontext_pushed.send(
@@ -139,7 +149,7 @@ class Context:
     def copy(self) -> Context:
         """A context for the same app, request and session (for another thread)."""
         ctx = Context(self.app, self.request)
-        ctx.g = self.g
+        ctx._g = self.g
         ctx._session = self._session
         ctx.flashes = self.flashes
         return ctx

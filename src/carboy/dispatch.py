@@ -82,61 +82,75 @@ def collect_hooks(app: Carboy, blueprints: tuple[str, ...]) -> Hooks:
 # -- the stages -------------------------------------------------------------------------
 
 
-def handle_request(app: Carboy, ctx: Context) -> Plan[Response]:
+def handle_request(app: Carboy, ctx: Context, hooks: Hooks) -> Plan[Response]:
     """The whole request: dispatch, and a 500 (or a re-raise) if anything escapes."""
+    request = ctx.request
+    assert request is not None
     try:
-        return (yield from _full_dispatch(app, ctx))
+        if signals.request_started.receivers:
+            signals.request_started.send(app, _async_wrapper=app.ensure_sync)
+        try:
+            rv = None
+            if hooks.url_value_preprocessors:
+                endpoint = request.url_rule.endpoint if request.url_rule else None
+                for func in hooks.url_value_preprocessors:
+                    yield func, (endpoint, request.view_args), None
+            for func in hooks.before_request:
+                rv = yield func, (), None
+                if rv is not None:
+                    break
+            if rv is None:
+                exc = request.routing_exception
+                if exc is not None:
+                    raise exc
+                rule = request.url_rule
+                if rule.provide_automatic_options and request.method == "OPTIONS":
+                    rv = app.make_default_options_response(ctx)
+                else:
+                    rv = yield app.view_functions[rule.endpoint], (), request.view_args
+        except Exception as e:
+            rv = yield from _handle_user_exception(app, ctx, e)
+        response = app.make_response(rv)
+        # PERF: most requests have no after-request work at all.
+        if (
+            hooks.after_request
+            or ctx._after_request_functions
+            or ctx._session is not None
+        ):
+            response = yield from _process_response(app, ctx, response, hooks)
+        if signals.request_finished.receivers:
+            signals.request_finished.send(
+                app, _async_wrapper=app.ensure_sync, response=response
+            )
+        return response
     except Exception as e:
         return (yield from _handle_exception(app, ctx, e))
 
 
-def _full_dispatch(app: Carboy, ctx: Context) -> Plan[Response]:
+def needs_teardown(app: Carboy, ctx: Context, hooks: Hooks | None) -> bool:
+    """Whether :func:`teardown` has anything to do for this request."""
     request = ctx.request
-    assert request is not None
-    hooks = app._hooks_for(request)
-    if signals.request_started.receivers:
-        signals.request_started.send(app, _async_wrapper=app.ensure_sync)
-    try:
-        rv = None
-        if hooks.url_value_preprocessors:
-            endpoint = request.url_rule.endpoint if request.url_rule else None
-            for func in hooks.url_value_preprocessors:
-                yield func, (endpoint, request.view_args), None
-        for func in hooks.before_request:
-            rv = yield func, (), None
-            if rv is not None:
-                break
-        if rv is None:
-            exc = request.routing_exception
-            if exc is not None:
-                raise exc
-            rule = request.url_rule
-            if request.method == "OPTIONS" and rule.provide_automatic_options:
-                rv = app.make_default_options_response(ctx)
-            else:
-                rv = yield app.view_functions[rule.endpoint], (), request.view_args
-    except Exception as e:
-        rv = yield from _handle_user_exception(app, ctx, e)
-    return (yield from _finalize(app, ctx, rv, hooks))
+    if hooks is None and request is not None:
+        hooks = app._hooks_for(request)
+    return bool(
+        (hooks is not None and hooks.teardown_request)
+        or app.teardown_appcontext_funcs
+        or (request is not None and request._cleanup)
+        or signals.request_tearing_down.receivers
+        or signals.appcontext_tearing_down.receivers
+    )
 
 
-def _finalize(
-    app: Carboy,
-    ctx: Context,
-    rv: Any,
-    hooks: Hooks | None = None,
-    from_error_handler: bool = False,
-) -> Plan[Response]:
+def _finalize_error(app: Carboy, ctx: Context, rv: Any) -> Plan[Response]:
+    """The response for a 500; errors from after-request hooks are only logged now."""
+    response = app.make_response(rv)
     try:
-        response = app.make_response(rv)
-        response = yield from _process_response(app, ctx, response, hooks)
+        response = yield from _process_response(app, ctx, response, None)
         if signals.request_finished.receivers:
             signals.request_finished.send(
                 app, _async_wrapper=app.ensure_sync, response=response
             )
     except Exception:
-        if not from_error_handler:
-            raise
         app.logger.exception(
             "Request finalizing failed with an error while handling an error"
         )
@@ -194,7 +208,7 @@ def _handle_exception(app: Carboy, ctx: Context, e: Exception) -> Plan[Response]
     rv: Any = server_error
     if handler is not None:
         rv = yield handler, (server_error,), None
-    return (yield from _finalize(app, ctx, rv, from_error_handler=True))
+    return (yield from _finalize_error(app, ctx, rv))
 
 
 def teardown(app: Carboy, ctx: Context, exc: BaseException | None) -> Plan[None]:

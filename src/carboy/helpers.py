@@ -64,10 +64,10 @@ def redirect(
     user-supplied target can never add a header.
     """
     if Response is None:
-        from .app import Response as default_class
+        from . import app as app_module
 
         ctx = _cv_ctx.get(None)
-        Response = ctx.app.response_class if ctx is not None else default_class  # noqa: N806
+        Response = ctx.app.response_class if ctx is not None else app_module.Response  # noqa: N806
     location = iri_to_uri(location)
     body = (
         "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n"

@@ -8,7 +8,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .app import Carboy
 
 
-def run_simple(app: Carboy, host: str = "127.0.0.1", port: int = 5000, **options: Any) -> None:
+def run_simple(
+    app: Carboy, host: str = "127.0.0.1", port: int = 5000, **options: Any
+) -> None:
     """Serve ``app`` with uvicorn (ASGI) until interrupted.
 
     Reloading on code changes needs an import string, so it is offered by the

@@ -14,8 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .ctx import Context, _cv_ctx
-from .dispatch import Step, drive_sync, handle_request, teardown
-from .exceptions import HTTPException
+from .dispatch import Step, drive_sync, handle_request, needs_teardown, teardown
 from .sansio.response import FileBody
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,27 +47,53 @@ def _decode(value: str) -> str:
     return value.encode("latin-1").decode("utf-8", "replace")
 
 
+class WSGIReader:
+    """Answers a request's lazy questions from its WSGI environ."""
+
+    kind = "wsgi"
+    headers = staticmethod(headers_from_environ)
+
+    @staticmethod
+    def scheme(environ: Environ) -> str:
+        return environ.get("wsgi.url_scheme", "http")  # type: ignore[no-any-return]
+
+    @staticmethod
+    def server(environ: Environ) -> tuple[str, int | None] | None:
+        name = environ.get("SERVER_NAME")
+        if not name:
+            return None
+        port = environ.get("SERVER_PORT")
+        return name, int(port) if port and port.isdigit() and len(port) < 6 else None
+
+    @staticmethod
+    def root_path(environ: Environ) -> str:
+        return _decode(environ.get("SCRIPT_NAME", "")).rstrip("/")
+
+    @staticmethod
+    def remote_addr(environ: Environ) -> str | None:
+        return environ.get("REMOTE_ADDR")
+
+    @staticmethod
+    def input(environ: Environ) -> tuple[Any, bool]:
+        return environ.get("wsgi.input"), bool(environ.get("wsgi.input_terminated"))
+
+
+_READER = WSGIReader()
+
+
 def request_from_environ(app: Carboy, environ: Environ) -> Request:
-    """Translate in: a request from the WSGI environ (headers are read lazily)."""
-    path = _decode(environ.get("PATH_INFO") or "/")
-    if path[:1] != "/" or path[:2] == "//":
+    """Translate in: a request from the WSGI environ (the rest is read lazily)."""
+    path = environ.get("PATH_INFO") or "/"
+    if not path.isascii():
+        path = _decode(path)
+    if path[0] != "/" or path[:2] == "//":
         path = "/" + path.lstrip("/")
-    server_port = environ.get("SERVER_PORT")
     return app.request_class(
         environ.get("REQUEST_METHOD", "GET").upper(),
         path,
         environ.get("QUERY_STRING", "").encode("latin-1"),
-        lambda: headers_from_environ(environ),
-        scheme=environ.get("wsgi.url_scheme", "http"),
-        server=(
-            environ.get("SERVER_NAME", ""),
-            int(server_port) if server_port and server_port.isdigit() else None,
-        ),
-        root_path=_decode(environ.get("SCRIPT_NAME", "")).rstrip("/"),
-        remote_addr=environ.get("REMOTE_ADDR"),
-        input_stream=environ.get("wsgi.input"),
-        input_terminated=bool(environ.get("wsgi.input_terminated")),
-        environ=environ,
+        _READER,
+        environ,
     )
 
 
@@ -130,8 +155,8 @@ def send_response(
         response.close()
         return []
     if type(body) is list and not response._on_close:
-        # PERF: the common case, a list of bytes, goes to the server as it is.
-        if all(type(chunk) is bytes for chunk in body):
+        # PERF: the common case, one bytes chunk, goes to the server as it is.
+        if len(body) == 1 and type(body[0]) is bytes:
             return body
     if isinstance(body, FileBody) and body.remaining is None:
         wrapper = environ.get("wsgi.file_wrapper")
@@ -147,17 +172,13 @@ def wsgi_app(
     app._got_first_request = True
     request = request_from_environ(app, environ)
     ctx = Context(app, request)
-    ctx.g = app.app_ctx_globals_class()
     token = _cv_ctx.set(ctx)
     error: BaseException | None = None
+    hooks = None
     try:
-        try:
-            if app.config["TRUSTED_HOSTS"]:
-                app.check_trusted_host(request)
-            app.match_request(ctx)
-        except HTTPException as e:
-            request.routing_exception = e
-        response = drive_sync(handle_request(app, ctx), call)
+        app.match_request(ctx)
+        hooks = app._hooks_for(request)
+        response = drive_sync(handle_request(app, ctx, hooks), call)
     except BaseException as e:
         error = e
         raise
@@ -166,10 +187,9 @@ def wsgi_app(
         if preserve is not None:
             preserve(ctx)
         if ctx._pushes or preserve is not None:
-            ctx._preserved = (
-                True  # torn down later: by the stream or by the test client
-            )
-        else:
+            # Torn down later: by the streamed body, or by the test client.
+            ctx._preserved = True
+        elif needs_teardown(app, ctx, hooks):
             drive_sync(teardown(app, ctx, error), call)
         _cv_ctx.reset(token)
     return send_response(response, environ, start_response)

@@ -30,7 +30,7 @@ def _iter_pairs(data: Any) -> Iterator[tuple[Any, Any]]:
         yield from data.items(multi=True)
     elif isinstance(data, Mapping):
         for key, value in data.items():
-            if isinstance(value, list | tuple):
+            if isinstance(value, (list, tuple)):
                 for item in value:
                     yield key, item
             else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json as _json
 import re
 from collections.abc import Callable, MutableMapping
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from ..exceptions import (
     BadRequest,
@@ -25,8 +25,24 @@ from .urls import parse_qsl, url_quote
 #: A host is a registered name, IPv4 or bracketed IPv6 literal, with an optional port.
 _HOST_RE = re.compile(r"(?:[A-Za-z0-9_\-.]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
-HeaderLoader = Callable[[], list[tuple[str, str]]]
 _UNSET: Any = object()
+
+
+class SourceReader(Protocol):
+    """How a protocol adapter answers the request's lazy questions about its source
+    (a WSGI environ or an ASGI scope). The request never looks into the source itself.
+    """
+
+    kind: str  # "wsgi" or "asgi"
+
+    def headers(self, source: Any) -> list[tuple[str, str]]: ...
+    def scheme(self, source: Any) -> str: ...
+    def server(self, source: Any) -> tuple[str, int | None] | None: ...
+    def root_path(self, source: Any) -> str: ...
+    def remote_addr(self, source: Any) -> str | None: ...
+    def input(self, source: Any) -> tuple[Any, bool]:
+        """The body stream (or ``None``) and whether it ends by itself (chunked)."""
+        ...
 
 
 def get_host(
@@ -133,16 +149,9 @@ class Request:
     __slots__ = (
         "method",
         "path",
-        "root_path",
         "query_string",
-        "scheme",
-        "server",
-        "remote_addr",
-        "environ",
-        "scope",
-        "_load_headers",
-        "_input",
-        "_input_terminated",
+        "_reader",
+        "_source",
         "_headers",
         "_args",
         "_cookies",
@@ -174,30 +183,17 @@ class Request:
         self,
         method: str,
         path: str,
-        query_string: bytes = b"",
-        load_headers: HeaderLoader | None = None,
-        *,
-        scheme: str = "http",
-        server: tuple[str, int | None] | None = None,
-        root_path: str = "",
-        remote_addr: str | None = None,
-        input_stream: IO[bytes] | None = None,
-        input_terminated: bool = False,
-        environ: dict[str, Any] | None = None,
-        scope: MutableMapping[str, Any] | None = None,
+        query_string: bytes,
+        reader: SourceReader,
+        source: Any,
     ) -> None:
+        # PERF: only what every request needs is read now; the rest comes from the
+        # adapter's reader when first asked for.
         self.method = method
         self.path = path
-        self.root_path = root_path
         self.query_string = query_string
-        self.scheme = scheme
-        self.server = server
-        self.remote_addr = remote_addr
-        self.environ = environ
-        self.scope = scope
-        self._load_headers = load_headers
-        self._input = input_stream
-        self._input_terminated = input_terminated
+        self._reader = reader
+        self._source = source
         self._headers: EnvironHeaders | None = None
         self._args: ImmutableMultiDict[str, str] | None = None
         self._cookies: ImmutableMultiDict[str, str] | None = None
@@ -266,6 +262,36 @@ class Request:
         return f"{self.path}?{self.query_string.decode('latin-1')}"
 
     @property
+    def scheme(self) -> str:
+        """``"http"`` or ``"https"`` (``"ws"``/``"wss"`` for WebSockets)."""
+        return self._reader.scheme(self._source)
+
+    @property
+    def server(self) -> tuple[str, int | None] | None:
+        """The server's address ``(host, port)``, when the server says."""
+        return self._reader.server(self._source)
+
+    @property
+    def root_path(self) -> str:
+        """The path the application is mounted at (``""`` at the root)."""
+        return self._reader.root_path(self._source)
+
+    @property
+    def remote_addr(self) -> str | None:
+        """The client's address (the proxy's, behind a proxy)."""
+        return self._reader.remote_addr(self._source)
+
+    @property
+    def environ(self) -> dict[str, Any] | None:
+        """The WSGI environ under WSGI (``None`` under ASGI)."""
+        return self._source if self._reader.kind == "wsgi" else None
+
+    @property
+    def scope(self) -> MutableMapping[str, Any] | None:
+        """The ASGI scope under ASGI (``None`` under WSGI)."""
+        return self._source if self._reader.kind == "asgi" else None
+
+    @property
     def script_root(self) -> str:
         """The path the application is mounted at (``""`` at the root)."""
         return self.root_path
@@ -316,7 +342,7 @@ class Request:
         """The request headers (read-only, case-insensitive, multi-valued)."""
         headers = self._headers
         if headers is None:
-            pairs = self._load_headers() if self._load_headers is not None else []
+            pairs = self._reader.headers(self._source)
             headers = self._headers = EnvironHeaders._trusted(pairs)  # type: ignore[assignment]
         return headers  # type: ignore[return-value]
 
@@ -398,8 +424,8 @@ class Request:
         stream = self._stream
         if stream is None:
             length = self._check_length()
-            source = self._input
-            if source is None or (length is None and not self._input_terminated):
+            source, terminated = self._reader.input(self._source)
+            if source is None or (length is None and not terminated):
                 stream = LimitedStream(_EmptyStream(), 0, None)  # type: ignore[arg-type]
             else:
                 stream = LimitedStream(source, length, self.max_content_length)

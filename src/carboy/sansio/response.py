@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from .datastructures import Headers
+from .datastructures import Headers, _check_value
 from .http import (
     HTTP_STATUS_CODES,
     dump_cookie,
@@ -37,6 +37,25 @@ def _text_content_type(mimetype: str, charset: str) -> str:
     if mimetype.startswith("text/") or mimetype in _CHARSET_TYPES:
         return f"{mimetype}; charset={charset}"
     return mimetype
+
+
+_content_types: dict[tuple[str, str], str] = {}
+# PERF: tuples, not ``A | B`` unions, which are built anew at each isinstance call.
+_BODY_TYPES = (str, bytes, bytearray)
+_SEQUENCES = (list, tuple)
+
+
+def _content_type_for(mimetype: str | None, charset: str) -> str | None:
+    """The ``Content-Type`` for a mimetype, validated once and cached."""
+    if mimetype is None:
+        return None
+    key = (mimetype, charset)
+    value = _content_types.get(key)
+    if value is None:
+        value = _check_value(_text_content_type(mimetype, charset))
+        if len(_content_types) < 256:
+            _content_types[key] = value
+    return value
 
 
 _CHARSET_TYPES = frozenset(
@@ -70,35 +89,59 @@ class Response:
 
     def __init__(
         self,
-        response: Iterable[bytes] | Iterable[str] | bytes | bytearray | str | None = None,
+        response: Iterable[bytes]
+        | Iterable[str]
+        | bytes
+        | bytearray
+        | str
+        | None = None,
         status: int | str | None = None,
         headers: Any = None,
         mimetype: str | None = None,
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
-        if isinstance(headers, Headers):
-            self.headers = headers
+        # PERF: the common case (no headers given) builds the header list directly;
+        # values that come from the caller are still validated.
+        if headers is None:
+            pairs: list[tuple[str, str]] = []
+            self.headers = Headers._trusted(pairs)
+            has_type = False
         else:
-            self.headers = Headers(headers)
-        if content_type is None:
-            if mimetype is None and "content-type" not in self.headers:
-                mimetype = self.default_mimetype
-            if mimetype is not None:
-                content_type = _text_content_type(mimetype, self.charset)
+            self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+            has_type = "content-type" in self.headers
+        if content_type is None and not has_type:
+            content_type = _content_type_for(
+                mimetype or self.default_mimetype, self.charset
+            )
+        elif content_type is not None:
+            _check_value(content_type)
         if content_type is not None:
-            self.headers.set("Content-Type", content_type)
-        if status is None:
-            status = self.default_status
+            if headers is None:
+                pairs.append(("Content-Type", content_type))
+            else:
+                self.headers.set("Content-Type", content_type)
         self._status_code = 200
         self._status = "200 OK"
-        self.status = status
-        self._on_close: list[Callable[[], Any]] = []
+        if status is not None and status != 200:
+            self.status = status
+        elif self.default_status != 200:
+            self.status = self.default_status
+        self._on_close: list[Callable[[], Any]] | None = None
         self.direct_passthrough = direct_passthrough
         if response is None:
             self.response: Iterable[bytes] = []
-        elif isinstance(response, str | bytes | bytearray):
-            self.set_data(response)
+        elif isinstance(response, _BODY_TYPES):
+            data = (
+                response.encode(self.charset)
+                if isinstance(response, str)
+                else bytes(response)
+            )
+            self.response = [data]
+            if headers is None:
+                pairs.append(("Content-Length", str(len(data))))
+            else:
+                self.headers.set("Content-Length", str(len(data)))
         else:
             self.response = response  # type: ignore[assignment]
 
@@ -138,11 +181,11 @@ class Response:
     @property
     def is_streamed(self) -> bool:
         """Whether the body is an iterable of unknown length (a generator, say)."""
-        return not isinstance(self.response, list | tuple)
+        return not isinstance(self.response, _SEQUENCES)
 
     @property
     def is_sequence(self) -> bool:
-        return isinstance(self.response, list | tuple)
+        return isinstance(self.response, _SEQUENCES)
 
     def get_data(self, as_text: bool = False) -> Any:
         """The whole body (consuming and buffering a streamed one)."""
@@ -186,6 +229,8 @@ class Response:
 
     def call_on_close(self, func: Callable[[], Any]) -> Callable[[], Any]:
         """Register ``func`` to run when the server closes the response."""
+        if self._on_close is None:
+            self._on_close = []
         self._on_close.append(func)
         return func
 
@@ -194,7 +239,7 @@ class Response:
         close = getattr(self.response, "close", None)
         if close is not None:
             close()
-        for func in self._on_close:
+        for func in self._on_close or ():
             func()
 
     # -- headers -----------------------------------------------------------------------
