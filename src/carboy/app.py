@@ -174,6 +174,10 @@ class _ThreadRunner:
         self.runner = asyncio.Runner()
 
     def __del__(self) -> None:
+        if sys.is_finalizing():
+            # NOTE: closing shuts the loop's executor down from a new thread, and no
+            # thread can start while the interpreter exits: that would hang forever.
+            return
         try:
             self.runner.close()
         except RuntimeError:  # pragma: no cover - collected while a loop runs
