@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
 from blinker import Signal
 
 import carboy
@@ -134,11 +133,6 @@ def test_appcontext_pushed_and_popped(app: Carboy) -> None:
     assert popped == [(app, {})]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core: a request's context does not send appcontext_pushed/popped yet"
-    " (Flask sends them for every request; used to inject g in tests)",
-)
 def test_appcontext_pushed_for_requests(app: Carboy, client: CarboyClient) -> None:
     def set_user(sender: Any, **kwargs: Any) -> None:
         g.user = "injected"

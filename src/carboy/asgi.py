@@ -27,7 +27,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .ctx import Context, _cv_ctx
+from .ctx import Context, enter, leave
 from .dispatch import (
     Step,
     drive_async,
@@ -354,7 +354,7 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
     )
     request = request_from_scope(app, scope, body)
     ctx = Context(app, request)
-    token = _cv_ctx.set(ctx)
+    token = enter(ctx)
     error: BaseException | None = None
     hooks = None
     call = _make_call(body, app.is_async)
@@ -383,7 +383,7 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
             ctx._preserved = True
         elif needs_teardown(app, ctx, hooks):
             await drive_async(teardown(app, ctx, error), call)
-        _cv_ctx.reset(token)
+        leave(ctx, token)
     await send_response(response, scope, receive, send)
 
 

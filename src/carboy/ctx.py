@@ -165,6 +165,21 @@ AppContext = Context
 RequestContext = Context
 
 
+def enter(ctx: Context) -> contextvars.Token[Context]:
+    """Make a request's context current (the adapters' one set per request)."""
+    token = _cv_ctx.set(ctx)
+    if signals.appcontext_pushed.receivers:
+        signals.appcontext_pushed.send(ctx.app, _async_wrapper=ctx.app.ensure_sync)
+    return token
+
+
+def leave(ctx: Context, token: contextvars.Token[Context]) -> None:
+    """Restore the context that was current before :func:`enter`."""
+    _cv_ctx.reset(token)
+    if signals.appcontext_popped.receivers:
+        signals.appcontext_popped.send(ctx.app, _async_wrapper=ctx.app.ensure_sync)
+
+
 def has_request_context() -> bool:
     """Whether code runs during a request (``request`` is usable)."""
     ctx = _cv_ctx.get(None)

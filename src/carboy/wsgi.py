@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from .ctx import Context, _cv_ctx
+from .ctx import Context, enter, leave
 from .dispatch import Step, drive_sync, handle_request, needs_teardown, teardown
 from .sansio.response import FileBody
 
@@ -172,7 +172,7 @@ def wsgi_app(
     app._got_first_request = True
     request = request_from_environ(app, environ)
     ctx = Context(app, request)
-    token = _cv_ctx.set(ctx)
+    token = enter(ctx)
     error: BaseException | None = None
     hooks = None
     try:
@@ -191,5 +191,5 @@ def wsgi_app(
             ctx._preserved = True
         elif needs_teardown(app, ctx, hooks):
             drive_sync(teardown(app, ctx, error), call)
-        _cv_ctx.reset(token)
+        leave(ctx, token)
     return send_response(response, environ, start_response)
