@@ -39,15 +39,7 @@ from bench.cases import (
     other_routes,
     read_size,
 )
-from carboy import Carboy, jsonify, request
-
-try:
-    from carboy import render_template
-except ImportError:  # templating not written yet: only the template case fails
-
-    def render_template(template_name_or_list: str, **context: Any) -> str:
-        raise NotImplementedError("carboy does not export render_template yet")
-
+from carboy import Carboy, jsonify, render_template, request
 
 PROTOCOLS = ("wsgi", "asgi")
 UNSUPPORTED: frozenset[str] = frozenset()

@@ -569,6 +569,9 @@ class Carboy(Scaffold):
     def _find_error_handler(
         self, e: BaseException, ctx: Context
     ) -> Callable[..., Any] | None:
+        spec = self.error_handler_spec
+        if not spec:  # PERF: no handlers registered at all
+            return None
         code = getattr(e, "code", None) if is_http_exception(e) else None
         request = ctx.request
         names: tuple[str | None, ...] = (
@@ -576,7 +579,6 @@ class Carboy(Scaffold):
             if request is not None
             else (None,)
         )
-        spec = self.error_handler_spec
         for c in (code, None) if code is not None else (None,):
             for name in names:
                 handler_map = spec.get(name, {}).get(c)
@@ -635,52 +637,42 @@ class Carboy(Scaffold):
         """
         status = headers = None
         if type(rv) is tuple:
-            n = len(rv)
-            if n == 3:
-                rv, status, headers = rv
-            elif n == 2:
-                if isinstance(rv[1], _HEADER_SHAPES) or _is_headers(rv[1]):
-                    rv, headers = rv
-                else:
-                    rv, status = rv
-            else:
-                raise TypeError(
-                    "The view function did not return a valid response tuple. The tuple"
-                    " must have the form (body, status, headers), (body, status), or"
-                    " (body, headers)."
-                )
-        if rv is None:
-            raise TypeError(
-                f"The view function for {self._current_endpoint()!r} did not return a valid"
-                " response. The function either returned None or ended without a return"
-                " statement."
-            )
+            rv, status, headers = _unpack_tuple(rv)
+        if isinstance(rv, _BODY_TYPES):  # PERF: the common case first
+            return self.response_class(rv, status, headers)
         if not isinstance(rv, _SansioResponse):
-            if isinstance(rv, _BODY_TYPES):
-                rv = self.response_class(rv, status, headers)
-                status = headers = None
-            elif isinstance(rv, _JSON_TYPES):
-                rv = self.json.response(rv)
-            elif is_http_exception(rv):
-                rv = _foreign_response(self, rv.get_response())
-            elif isinstance(rv, Iterator) or hasattr(rv, "__aiter__"):
-                rv = self.response_class(rv, status, headers)
-                status = headers = None
-            elif hasattr(rv, "status_code") and hasattr(rv, "get_data"):
-                rv = _foreign_response(self, rv)
-            else:
-                raise TypeError(
-                    f"The view function for {self._current_endpoint()!r} did not return a"
-                    " valid response. The return type must be a string, dict, list,"
-                    f" tuple with headers or status, Response instance, or iterator, but"
-                    f" it was a {type(rv).__name__}."
-                )
+            if isinstance(rv, Iterator) or hasattr(rv, "__aiter__"):
+                return self.response_class(rv, status, headers)
+            rv = self._coerce_return_value(rv)
         if status is not None:
             rv.status = status
         if headers:
             rv.headers.update(headers)
         response: Response = rv
         return response
+
+    def _coerce_return_value(self, rv: Any) -> Response:
+        """A response from a view's ``None``, JSON value or error object."""
+        if rv is None:
+            raise TypeError(
+                f"The view function for {self._current_endpoint()!r} did not return a valid"
+                " response. The function either returned None or ended without a return"
+                " statement."
+            )
+        if isinstance(rv, _JSON_TYPES):
+            return self.json.response(rv)  # type: ignore[return-value]
+        if isinstance(rv, HTTPException):
+            return rv.get_response()  # type: ignore[return-value]
+        if is_http_exception(rv):
+            return _foreign_response(self, rv.get_response())
+        if hasattr(rv, "status_code") and hasattr(rv, "get_data"):
+            return _foreign_response(self, rv)
+        raise TypeError(
+            f"The view function for {self._current_endpoint()!r} did not return a"
+            " valid response. The return type must be a string, dict, list,"
+            " tuple with headers or status, Response instance, or iterator, but"
+            f" it was a {type(rv).__name__}."
+        )
 
     def _current_endpoint(self) -> str | None:
         ctx = _cv_ctx.get(None)
@@ -1013,6 +1005,21 @@ def _template_decorator(
         return f
 
     return decorator
+
+
+def _unpack_tuple(rv: tuple[Any, ...]) -> tuple[Any, Any, Any]:
+    """``(body, status, headers)`` from any of the three tuple shapes a view returns."""
+    n = len(rv)
+    if n == 3:
+        return rv
+    if n == 2:
+        if isinstance(rv[1], _HEADER_SHAPES) or _is_headers(rv[1]):
+            return rv[0], None, rv[1]
+        return rv[0], rv[1], None
+    raise TypeError(
+        "The view function did not return a valid response tuple. The tuple must have"
+        " the form (body, status, headers), (body, status), or (body, headers)."
+    )
 
 
 def _is_headers(value: Any) -> bool:

@@ -273,7 +273,10 @@ async def send_response(
             await send({"type": "http.response.body", "body": b""})
             return
         if type(body) is list:
-            data = b"".join(response.iter_encoded())
+            if len(body) == 1 and type(body[0]) is bytes:
+                data = body[0]  # PERF: the common case, one bytes chunk
+            else:
+                data = b"".join(response.iter_encoded())
             await send({"type": "http.response.body", "body": data})
             return
         extensions = scope.get("extensions") or {}

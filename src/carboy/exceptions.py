@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from .sansio.response import Response
 
 
+_pages: dict[tuple[int | None, str | None], bytes] = {}
+
+
 class HTTPException(Exception):
     """Base class for every HTTP error; ``code`` is ``None`` only on this base."""
 
@@ -68,6 +71,20 @@ class HTTPException(Exception):
             return self.response
         from .sansio.response import Response
 
+        cls = type(self)
+        if (
+            cls.get_body is HTTPException.get_body
+            and cls.get_description is HTTPException.get_description
+            and cls.get_headers is HTTPException.get_headers
+        ):
+            # PERF: the default page depends only on the code and the description.
+            key = (self.code, self.description)
+            body = _pages.get(key)
+            if body is None:
+                body = self.get_body().encode()
+                if len(_pages) < 256:
+                    _pages[key] = body
+            return Response(body, self.code or 500, mimetype="text/html")
         return Response(self.get_body(), self.code or 500, self.get_headers())
 
     def __str__(self) -> str:

@@ -266,11 +266,17 @@ _FIELD_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _COMMON_NAMES = frozenset({"Content-Type", "Content-Length", "Location", "Set-Cookie"})
 
 
+_valid_names: set[str] = set(_COMMON_NAMES)
+
+
 def _check_name(name: str) -> str:
     # NOTE: a name with ":" or whitespace ("Set-Cookie:x") would let a client read a
     # different header than the one set; only tokens are allowed.
-    if name not in _COMMON_NAMES and not _FIELD_NAME.fullmatch(name):
-        raise ValueError(f"Header names must be HTTP tokens: {name!r}.")
+    if name not in _valid_names:
+        if type(name) is not str or not _FIELD_NAME.fullmatch(name):
+            raise ValueError(f"Header names must be HTTP tokens: {name!r}.")
+        if len(_valid_names) < 4096:  # PERF: names an app uses are checked once
+            _valid_names.add(name)
     return name
 
 
@@ -293,8 +299,19 @@ class Headers:
 
     def __init__(self, defaults: Any = None) -> None:
         self._list: list[tuple[str, str]] = []
-        if defaults is not None:
-            self.extend(defaults)
+        if defaults is None:
+            return
+        if type(defaults) is dict:
+            # PERF: a dict of str values (a view's ``(body, {...})``) in one loop.
+            pairs = self._list
+            for key, value in defaults.items():
+                if type(value) is not str:
+                    pairs.clear()
+                    break
+                pairs.append((_check_name(key), _check_value(value)))
+            else:
+                return
+        self.extend(defaults)
 
     @classmethod
     def _trusted(cls, pairs: list[tuple[str, str]]) -> Headers:
