@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import inspect
 import logging
@@ -35,8 +34,8 @@ from .scaffold import Scaffold, get_root_path
 if TYPE_CHECKING:  # pragma: no cover
     from jinja2 import BaseLoader
 
+    from .jinja import Environment
     from .sessions import SessionInterface, SessionMixin
-    from .templating import Environment
     from .testing import CarboyClient
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -171,6 +170,8 @@ class _ThreadRunner:
     __slots__ = ("runner",)
 
     def __init__(self) -> None:
+        import asyncio  # PERF: loaded only by the first async call under WSGI
+
         self.runner = asyncio.Runner()
 
     def __del__(self) -> None:
@@ -741,19 +742,19 @@ class Carboy(Scaffold):
     def create_jinja_environment(self) -> Environment:
         """Build ``jinja_env`` from ``jinja_options`` and the template filters, tests and
         globals; ``TEMPLATES_AUTO_RELOAD`` (default: on in debug) sets ``auto_reload``."""
-        from .templating import create_environment
+        from .jinja import create_environment
 
         return create_environment(self)
 
     def create_global_jinja_loader(self) -> BaseLoader:
         """The loader searching the app's template folder, then each blueprint's."""
-        from .templating import DispatchingJinjaLoader
+        from .jinja import DispatchingJinjaLoader
 
         return DispatchingJinjaLoader(self)
 
     def select_jinja_autoescape(self, filename: str | None) -> bool:
         """Whether to autoescape template ``filename`` (``None`` for a string)."""
-        from .templating import select_autoescape
+        from .jinja import select_autoescape
 
         return select_autoescape(filename)
 

@@ -117,7 +117,7 @@ class Scaffold:
     @cached_property
     def jinja_loader(self) -> BaseLoader | None:
         """A Jinja2 loader for ``template_folder``, or ``None`` when there is none."""
-        from .templating import folder_loader
+        from .jinja import folder_loader
 
         return folder_loader(self)
 
