@@ -507,7 +507,7 @@ class Carboy(Scaffold):
             )
         return hooks
 
-    def match_request(self, ctx: Context) -> None:
+    def match_request(self, ctx: Context, websocket: bool = False) -> None:
         """Match the request's URL, storing the rule and values or the routing error."""
         request = ctx.request
         assert request is not None
@@ -516,10 +516,7 @@ class Carboy(Scaffold):
                 self.check_trusted_host(request)
             domain = self._request_domain(request) if self._domain_matching else ""
             rule, values = self.url_map.match(
-                request.path,
-                request.method,
-                domain,
-                websocket=request.scheme in {"ws", "wss"},
+                request.path, request.method, domain, websocket=websocket
             )
         except HTTPException as e:
             request.routing_exception = e

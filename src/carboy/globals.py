@@ -47,20 +47,36 @@ def _request_ctx() -> Context:
     return ctx
 
 
+# PERF: each getter reads the context variable itself (one call per proxy access).
+
+
 def _get_app() -> Any:
-    return _ctx().app
+    ctx = _cv_ctx.get(None)
+    if ctx is None:
+        raise RuntimeError(_NO_APP)
+    return ctx.app
 
 
 def _get_g() -> Any:
-    return _ctx().g
+    ctx = _cv_ctx.get(None)
+    if ctx is None:
+        raise RuntimeError(_NO_APP)
+    return ctx.g
 
 
 def _get_request() -> Any:
-    return _request_ctx().request
+    ctx = _cv_ctx.get(None)
+    if ctx is None or ctx.request is None:
+        raise RuntimeError(_NO_REQUEST)
+    return ctx.request
 
 
 def _get_session() -> Any:
     return _request_ctx().session
+
+
+#: Attributes that belong to the proxy itself rather than to the object behind it.
+_OWN = frozenset({"_get", "__wrapped__", "_get_current_object", "__class__", "__dict__"})
 
 
 def _forward(op: Callable[..., Any]) -> Callable[..., Any]:
@@ -83,7 +99,15 @@ class LocalProxy:
         """The real object behind the proxy (to pass it to another thread, say)."""
         return object.__getattribute__(self, "_get")()
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattribute__(self, name: str) -> Any:
+        # PERF: forwarding here, not in __getattr__, skips a failed lookup on the proxy.
+        if name in _OWN:
+            if name == "__class__":
+                try:
+                    return object.__getattribute__(self, "_get")().__class__
+                except RuntimeError:
+                    return LocalProxy
+            return object.__getattribute__(self, name)
         return getattr(object.__getattribute__(self, "_get")(), name)
 
     def __setattr__(self, name: str, value: Any) -> None:

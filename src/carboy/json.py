@@ -15,6 +15,7 @@ import uuid
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from .ctx import _cv_ctx
 from .sansio.http import http_date
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -135,8 +136,6 @@ else:  # pragma: no cover
 
 
 def _app() -> Carboy | None:
-    from .ctx import _cv_ctx
-
     ctx = _cv_ctx.get(None)
     return ctx.app if ctx is not None else None
 

@@ -149,7 +149,7 @@ def send_response(
     response: Response, environ: Environ, start_response: StartResponse
 ) -> Iterable[bytes]:
     """Translate out: start the response and give the server its body iterable."""
-    start_response(response.status, response.headers.to_wsgi_list())
+    start_response(response._status, response.headers.to_wsgi_list())
     body = response.response
     if environ.get("REQUEST_METHOD") == "HEAD":
         response.close()

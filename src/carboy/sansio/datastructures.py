@@ -217,9 +217,20 @@ class ImmutableMultiDict(MultiDict[K, V]):
 
     def __init__(self, data: Any = None) -> None:
         MultiDict.__init__(self)
-        if data is not None:
-            for key, value in _iter_pairs(data):
-                MultiDict.add(self, key, value)
+        if data is None:
+            return
+        if type(data) is list:
+            # PERF: pairs from a parser (query strings, forms) in one plain loop.
+            get = dict.get
+            for key, value in data:
+                values = get(self, key)
+                if values is None:
+                    dict.__setitem__(self, key, [value])
+                else:
+                    values.append(value)
+            return
+        for key, value in _iter_pairs(data):
+            MultiDict.add(self, key, value)
 
     __setitem__ = _immutable
     __delitem__ = _immutable

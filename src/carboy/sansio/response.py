@@ -101,26 +101,31 @@ class Response:
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
-        # PERF: the common case (no headers given) builds the header list directly;
-        # values that come from the caller are still validated.
+        # PERF: the header list is built and scanned once; values that come from the
+        # caller are validated (by Headers), the ones made here need not be.
+        has_type = has_length = False
         if headers is None:
-            pairs: list[tuple[str, str]] = []
-            self.headers = Headers._trusted(pairs)
-            has_type = False
+            self.headers = Headers._trusted([])
         else:
             self.headers = headers if isinstance(headers, Headers) else Headers(headers)
-            has_type = "content-type" in self.headers
-        if content_type is None and not has_type:
-            content_type = _content_type_for(
-                mimetype or self.default_mimetype, self.charset
-            )
-        elif content_type is not None:
+            for name, _ in self.headers._list:
+                lower = name.lower()
+                if lower == "content-type":
+                    has_type = True
+                elif lower == "content-length":
+                    has_length = True
+        if content_type is None:
+            if mimetype is not None or not has_type:
+                content_type = _content_type_for(
+                    mimetype or self.default_mimetype, self.charset
+                )
+        else:
             _check_value(content_type)
         if content_type is not None:
-            if headers is None:
-                pairs.append(("Content-Type", content_type))
-            else:
+            if has_type:
                 self.headers.set("Content-Type", content_type)
+            else:
+                self.headers._list.append(("Content-Type", content_type))
         self._status_code = 200
         self._status = "200 OK"
         if status is not None and status != 200:
@@ -138,10 +143,10 @@ class Response:
                 else bytes(response)
             )
             self.response = [data]
-            if headers is None:
-                pairs.append(("Content-Length", str(len(data))))
-            else:
+            if has_length:
                 self.headers.set("Content-Length", str(len(data)))
+            else:
+                self.headers._list.append(("Content-Length", str(len(data))))
         else:
             self.response = response  # type: ignore[assignment]
 
