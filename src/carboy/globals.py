@@ -76,7 +76,9 @@ def _get_session() -> Any:
 
 
 #: Attributes that belong to the proxy itself rather than to the object behind it.
-_OWN = frozenset({"_get", "__wrapped__", "_get_current_object", "__class__", "__dict__"})
+_OWN = frozenset(
+    {"_get", "__wrapped__", "_get_current_object", "__class__", "__dict__"}
+)
 
 
 def _forward(op: Callable[..., Any]) -> Callable[..., Any]:

@@ -25,6 +25,12 @@ StartResponse = Callable[..., Any]
 
 #: CONTENT_TYPE and CONTENT_LENGTH are the two headers PEP 3333 keeps without HTTP_.
 _CONTENT_KEYS = {"CONTENT_TYPE": "Content-Type", "CONTENT_LENGTH": "Content-Length"}
+_ENVIRON_KEYS = {
+    "content-type": "CONTENT_TYPE",
+    "content-length": "CONTENT_LENGTH",
+    "host": "HTTP_HOST",
+    "cookie": "HTTP_COOKIE",
+}
 
 
 def headers_from_environ(environ: Environ) -> list[tuple[str, str]]:
@@ -52,6 +58,13 @@ class WSGIReader:
 
     kind = "wsgi"
     headers = staticmethod(headers_from_environ)
+
+    @staticmethod
+    def header(environ: Environ, name: str) -> str | None:
+        key = _ENVIRON_KEYS.get(name)
+        if key is None:
+            key = "HTTP_" + name.upper().replace("-", "_")
+        return environ.get(key) or None
 
     @staticmethod
     def scheme(environ: Environ) -> str:
