@@ -24,7 +24,7 @@ import inspect
 import io
 import tempfile
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .ctx import Context, enter, leave
@@ -255,9 +255,21 @@ def _make_thread_call(
     return thread_call
 
 
+_header_names: dict[str, bytes] = {}
+
+
+def _encode_name(name: str) -> bytes:
+    encoded = name.lower().encode("latin-1")
+    if len(_header_names) < 1024:
+        _header_names[name] = encoded
+    return encoded
+
+
 def _encode_headers(response: Response) -> list[tuple[bytes, bytes]]:
+    # PERF: header names repeat across responses; each is encoded once.
+    names = _header_names
     return [
-        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        (names.get(name) or _encode_name(name), value.encode("latin-1"))
         for name, value in response.headers.to_wsgi_list()
     ]
 
@@ -347,25 +359,33 @@ async def _send_streamed(response: Response, receive: Receive, send: Send) -> No
         watcher.cancel()
 
 
-async def asgi_app(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None:
-    """The ASGI application: ``app.asgi_app``."""
+def asgi_app(
+    app: Carboy, scope: Scope, receive: Receive, send: Send
+) -> Awaitable[None]:
+    """The ASGI application: ``app.asgi_app`` (returns the coroutine to await).
+
+    PERF: a plain function handing back the handler's coroutine saves a coroutine
+    frame per request over an ``async def`` that awaits it.
+    """
     kind = scope["type"]
     if kind == "http":
-        await _http(app, scope, receive, send)
-    elif kind == "lifespan":
-        await _lifespan(app, scope, receive, send)
-    elif kind == "websocket":
-        # WebSocket routes are not supported yet: refuse the handshake (403).
-        await send({"type": "websocket.close", "code": 1000})
-    else:
-        raise RuntimeError(f"carboy does not handle ASGI scope type {kind!r}.")
+        return _http(app, scope, receive, send)
+    if kind == "lifespan":
+        return _lifespan(app, scope, receive, send)
+    if kind == "websocket":
+        return _refuse_websocket(send)
+    raise RuntimeError(f"carboy does not handle ASGI scope type {kind!r}.")
+
+
+async def _refuse_websocket(send: Send) -> None:
+    # WebSocket routes are not supported yet: refuse the handshake (403).
+    await send({"type": "websocket.close", "code": 1000})
 
 
 async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None:
     app._got_first_request = True
-    loop = asyncio.get_running_loop()
     body = (
-        ASGIBody(receive, loop, app.config["BODY_TIMEOUT"])
+        ASGIBody(receive, asyncio.get_running_loop(), app.config["BODY_TIMEOUT"])
         if _has_body(scope["headers"])
         else None
     )
@@ -384,7 +404,7 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
         if view is not None and not app.is_async(view):
             # PERF: a plain view: run the whole plan in one worker-thread hop.
             response = await run_in_thread(
-                drive_sync, plan, _make_thread_call(body, loop)
+                drive_sync, plan, _make_thread_call(body, asyncio.get_running_loop())
             )
         else:
             response = await drive_async(plan, call)
