@@ -514,9 +514,12 @@ class Carboy(Scaffold):
         try:
             if self.config["TRUSTED_HOSTS"]:
                 self.check_trusted_host(request)
-            domain = self._request_domain(request) if self._domain_matching else ""
+            if self.url_map.host_matching or self.subdomain_matching:
+                domain = self._request_domain(request)
+            else:
+                domain = ""
             rule, values = self.url_map.match(
-                request.path, request.method, domain, websocket=websocket
+                request.path, request.method, domain, websocket
             )
         except HTTPException as e:
             request.routing_exception = e

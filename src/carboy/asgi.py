@@ -284,7 +284,7 @@ def _encode_headers(response: Response) -> list[tuple[bytes, bytes]]:
     names = _header_names
     return [
         (names.get(name) or _encode_name(name), value.encode("latin-1"))
-        for name, value in response.headers.to_wsgi_list()
+        for name, value in response.header_list()
     ]
 
 

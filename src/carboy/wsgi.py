@@ -162,7 +162,7 @@ def send_response(
     response: Response, environ: Environ, start_response: StartResponse
 ) -> Iterable[bytes]:
     """Translate out: start the response and give the server its body iterable."""
-    start_response(response._status, response.headers.to_wsgi_list())
+    start_response(response._status, response.header_list())
     body = response.response
     if environ.get("REQUEST_METHOD") == "HEAD":
         response.close()

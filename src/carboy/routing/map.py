@@ -75,6 +75,8 @@ class Map:
         self._rules: list[Rule] = []
         self._by_endpoint: dict[str, list[Rule]] = {}
         self._matcher: Matcher = self.matcher_class(self)
+        # PERF: callers reach the matcher's method directly (one call per match).
+        self.match = self._matcher.match  # type: ignore[method-assign]
         for rule in rules:
             self.add(rule)
 
@@ -107,7 +109,7 @@ class Map:
         )
 
     def match(
-        self, path: str, method: str, domain: str = "", *, websocket: bool = False
+        self, path: str, method: str, domain: str = "", websocket: bool = False
     ) -> tuple[Rule, dict[str, Any]]:
         """The rule for a request and its values (converted variables + defaults).
 

@@ -53,7 +53,7 @@ class Matcher(Protocol):
     def add(self, rule: Rule) -> None: ...
 
     def match(
-        self, path: str, method: str, domain: str, websocket: bool
+        self, path: str, method: str, domain: str = "", websocket: bool = False
     ) -> MatchResult: ...
 
     def allowed_methods(self, path: str, domain: str) -> set[str]: ...
@@ -381,7 +381,7 @@ class StateTrieMatcher:
         return _search(self.root, parts, 1, [], method, domain, websocket, allowed)
 
     def match(
-        self, path: str, method: str, domain: str, websocket: bool
+        self, path: str, method: str, domain: str = "", websocket: bool = False
     ) -> MatchResult:
         # PERF: the common case first, without recursion: a static path, or a walk
         # that takes the first fitting edge at each level and ends at a leaf that
@@ -415,8 +415,10 @@ class StateTrieMatcher:
                 and (leaf.methods is None or method in leaf.methods)
             ):
                 names = leaf.names
-                # PERF: dict(zip()) costs several times a literal for one name.
-                if len(names) == 1:
+                # PERF: dict(zip()) costs several times a literal for none or one.
+                if not names:
+                    result = {}
+                elif len(names) == 1:
                     result = {names[0]: values[0]}
                 else:
                     result = dict(zip(names, values, strict=True))

@@ -156,25 +156,28 @@ class Request:
         "query_string",
         "_reader",
         "_source",
-        "_headers",
-        "_args",
-        "_cookies",
-        "_data",
-        "_json",
-        "_stream",
-        "_form",
-        "_files",
-        "_host",
-        "_max_content_length",
-        "_max_form_memory_size",
-        "_max_form_parts",
-        "_cleanup",
         "url_rule",
         "view_args",
         "routing_exception",
         "__weakref__",
         "__dict__",
     )
+
+    # PERF: the lazily filled caches are class-level defaults, so a request that
+    # never parses anything never stores them (they land in the instance dict).
+    _headers: EnvironHeaders | None = None
+    _args: ImmutableMultiDict[str, str] | None = None
+    _cookies: ImmutableMultiDict[str, str] | None = None
+    _data: bytes | None = None
+    _json: Any = _UNSET
+    _stream: Any = None
+    _form: Any = None
+    _files: Any = None
+    _host: str | None = None
+    _max_content_length: Any = _UNSET
+    _max_form_memory_size: Any = _UNSET
+    _max_form_parts: Any = _UNSET
+    _cleanup: list[Callable[[], None]] | None = None
 
     #: Charset assumed for text bodies and parameters.
     charset = "utf-8"
@@ -198,19 +201,6 @@ class Request:
         self.query_string = query_string
         self._reader = reader
         self._source = source
-        self._headers: EnvironHeaders | None = None
-        self._args: ImmutableMultiDict[str, str] | None = None
-        self._cookies: ImmutableMultiDict[str, str] | None = None
-        self._data: bytes | None = None
-        self._json: Any = _UNSET
-        self._stream: Any = None
-        self._form: Any = None
-        self._files: Any = None
-        self._host: str | None = None
-        self._max_content_length: Any = _UNSET
-        self._max_form_memory_size: Any = _UNSET
-        self._max_form_parts: Any = _UNSET
-        self._cleanup: list[Callable[[], None]] | None = None
         self.url_rule: Any = None
         self.view_args: dict[str, Any] | None = None
         self.routing_exception: HTTPException | None = None

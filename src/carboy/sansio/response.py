@@ -45,17 +45,21 @@ _BODY_TYPES = (str, bytes, bytearray)
 _SEQUENCES = (list, tuple)
 
 
-def _content_type_for(mimetype: str | None, charset: str) -> str | None:
+def _content_type_for(mimetype: str, charset: str) -> str:
     """The ``Content-Type`` for a mimetype, validated once and cached."""
-    if mimetype is None:
-        return None
     key = (mimetype, charset)
     value = _content_types.get(key)
     if value is None:
         value = _check_value(_text_content_type(mimetype, charset))
         if len(_content_types) < 256:
             _content_types[key] = value
+            if charset == "utf-8":
+                _utf8_types[mimetype] = value
     return value
+
+
+#: The same cache keyed by mimetype alone, for the default charset.
+_utf8_types: dict[str, str] = {}
 
 
 _CHARSET_TYPES = frozenset(
@@ -71,12 +75,11 @@ class Response:
     """
 
     __slots__ = (
-        "headers",
+        "_headers",
+        "_pairs",
         "response",
         "_status_code",
         "_status",
-        "_on_close",
-        "direct_passthrough",
         "__weakref__",
         "__dict__",
     )
@@ -86,6 +89,9 @@ class Response:
     default_mimetype: str | None = "text/html"
     #: Whether ``Location`` headers are made absolute (carboy keeps them as given).
     autocorrect_location_header = False
+    # PERF: class-level defaults; an instance stores them only when they change.
+    _on_close: list[Callable[[], Any]] | None = None
+    direct_passthrough = False
 
     def __init__(
         self,
@@ -101,39 +107,29 @@ class Response:
         content_type: str | None = None,
         direct_passthrough: bool = False,
     ) -> None:
-        # PERF: the header list is built and scanned once; values that come from the
-        # caller are validated (by Headers), the ones made here need not be.
-        has_type = has_length = False
+        # PERF: without caller headers, the header pairs are a plain list and the
+        # ``Headers`` object over them is made only if someone asks for ``headers``.
         if headers is None:
-            self.headers = Headers._trusted([])
-        else:
-            self.headers = headers if isinstance(headers, Headers) else Headers(headers)
-            for name, _ in self.headers._list:
-                lower = name.lower()
-                if lower == "content-type":
-                    has_type = True
-                elif lower == "content-length":
-                    has_length = True
-        if content_type is None:
-            if mimetype is not None or not has_type:
-                content_type = _content_type_for(
-                    mimetype or self.default_mimetype, self.charset
-                )
-        else:
-            _check_value(content_type)
-        if content_type is not None:
-            if has_type:
-                self.headers.set("Content-Type", content_type)
+            self._headers: Headers | None = None
+            pairs: list[tuple[str, str]] = []
+            self._pairs = pairs
+            if content_type is None:
+                content_type = self._content_type_for(mimetype)
             else:
-                self.headers._list.append(("Content-Type", content_type))
+                _check_value(content_type)
+            if content_type is not None:
+                pairs.append(("Content-Type", content_type))
+            has_length = False
+        else:
+            has_length = self._take_headers(headers, mimetype, content_type)
         self._status_code = 200
         self._status = "200 OK"
         if status is not None and status != 200:
             self.status = status
         elif self.default_status != 200:
             self.status = self.default_status
-        self._on_close: list[Callable[[], Any]] | None = None
-        self.direct_passthrough = direct_passthrough
+        if direct_passthrough:
+            self.direct_passthrough = True
         if response is None:
             self.response: Iterable[bytes] = []
         elif isinstance(response, _BODY_TYPES):
@@ -146,9 +142,63 @@ class Response:
             if has_length:
                 self.headers.set("Content-Length", str(len(data)))
             else:
-                self.headers._list.append(("Content-Length", str(len(data))))
+                self._pairs.append(("Content-Length", str(len(data))))
         else:
             self.response = response  # type: ignore[assignment]
+
+    def _content_type_for(self, mimetype: str | None) -> str | None:
+        mimetype = mimetype or self.default_mimetype
+        if mimetype is None:
+            return None
+        if self.charset == "utf-8":
+            cached = _utf8_types.get(mimetype)
+            if cached is not None:
+                return cached
+        return _content_type_for(mimetype, self.charset)
+
+    def _take_headers(
+        self, headers: Any, mimetype: str | None, content_type: str | None
+    ) -> bool:
+        """Adopt the caller's headers (validated), add ``Content-Type`` as Flask does;
+        whether they carry a ``Content-Length``."""
+        given = headers if isinstance(headers, Headers) else Headers(headers)
+        self._headers = given
+        self._pairs = given._list
+        has_type = has_length = False
+        for name, _ in given._list:
+            lower = name.lower()
+            if lower == "content-type":
+                has_type = True
+            elif lower == "content-length":
+                has_length = True
+        if content_type is None:
+            if mimetype is not None or not has_type:
+                content_type = self._content_type_for(mimetype)
+        else:
+            _check_value(content_type)
+        if content_type is not None:
+            if has_type:
+                given.set("Content-Type", content_type)
+            else:
+                given._list.append(("Content-Type", content_type))
+        return has_length
+
+    @property
+    def headers(self) -> Headers:
+        """The response headers (case-insensitive, multi-valued, validated on set)."""
+        headers = self._headers
+        if headers is None:
+            headers = self._headers = Headers._trusted(self._pairs)
+        return headers
+
+    @headers.setter
+    def headers(self, value: Any) -> None:
+        self._headers = value if isinstance(value, Headers) else Headers(value)
+
+    def header_list(self) -> list[tuple[str, str]]:
+        """The ``(name, value)`` pairs to send, as the adapters hand them to servers."""
+        headers = self._headers
+        return self._pairs if headers is None else headers._list
 
     # -- status --------------------------------------------------------------------------
 
