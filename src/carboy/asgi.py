@@ -158,6 +158,7 @@ class ASGIReader:
     """Answers a request's lazy questions from its ASGI scope."""
 
     kind = "asgi"
+    indexed = False
 
     @staticmethod
     def headers(scope: Scope) -> list[tuple[str, str]]:

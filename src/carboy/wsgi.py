@@ -57,6 +57,7 @@ class WSGIReader:
     """Answers a request's lazy questions from its WSGI environ."""
 
     kind = "wsgi"
+    indexed = True
     headers = staticmethod(headers_from_environ)
 
     @staticmethod

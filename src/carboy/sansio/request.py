@@ -34,6 +34,8 @@ class SourceReader(Protocol):
     """
 
     kind: str  # "wsgi" or "asgi"
+    #: Whether ``header()`` is a cheap lookup (else the request builds all headers).
+    indexed: bool
 
     def headers(self, source: Any) -> list[tuple[str, str]]: ...
     def header(self, source: Any, name: str) -> str | None:
@@ -339,8 +341,11 @@ class Request:
         return headers  # type: ignore[return-value]
 
     def _header(self, name: str) -> str | None:
-        # PERF: one header straight from the source, without building ``headers``.
+        # PERF: one header straight from the source, without building ``headers``,
+        # where the source has an index (a WSGI environ); else ``headers`` once.
         headers = self._headers
+        if headers is None and not self._reader.indexed:
+            headers = self.headers
         if headers is not None:
             if name == "cookie":
                 return "; ".join(headers.getlist("cookie")) or None
