@@ -128,6 +128,20 @@ class ASGIBody:
         self._buffer = buffer
         self.loaded = True
 
+    def needs_form_parsing(self) -> bool:
+        """Whether the received body is a multipart form nobody has parsed yet."""
+        request = self._request
+        return (
+            request is not None
+            and request._form is None
+            and request.mimetype == "multipart/form-data"
+        )
+
+    def parse_form(self) -> None:
+        """Parse the form now (called in a worker thread before async code runs)."""
+        assert self._request is not None
+        self._request._load_form_data()
+
     def read(self, size: int = -1) -> bytes:
         """Read from the received body, receiving it first when in a worker thread."""
         if not self.loaded:
@@ -241,6 +255,10 @@ async def _after_body(
     body: ASGIBody, func: Callable[..., Any], args: tuple[Any, ...], kwargs: Any
 ) -> Any:
     await body.load()
+    if body.needs_form_parsing():
+        # NOTE: an upload's large parts go to temporary files; parse here, in a worker
+        # thread, so an async view reading request.files never writes on the loop.
+        await run_in_thread(body.parse_form)
     return await func(*args, **(kwargs or {}))
 
 
@@ -264,6 +282,8 @@ def _make_thread_call(
         if inspect.iscoroutine(rv):
             if body is not None and not body.loaded:
                 asyncio.run_coroutine_threadsafe(body.load(), loop).result()
+                if body.needs_form_parsing():
+                    body.parse_form()  # here in the worker thread, not on the loop
             rv = asyncio.run_coroutine_threadsafe(rv, loop).result()
         return rv
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import Iterator
 from typing import Any
 
@@ -378,3 +379,38 @@ def test_latin1_header_values(app: Carboy) -> None:
 
     start = asyncio.run(call(app, make_scope("/h")))[0]
     assert (b"x-latin", "café".encode("latin-1")) in start["headers"]
+
+
+def test_async_view_upload_spools_off_the_event_loop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Writing an upload's large part to disk happens in a worker thread, never on the
+    event loop's thread, when an async view reads request.files."""
+    import tempfile
+    import threading
+
+    from carboy import Carboy, request
+    from carboy.testing import AsyncClient
+
+    created_in: list[str] = []
+    real = tempfile.SpooledTemporaryFile
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        created_in.append(threading.current_thread().name)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "SpooledTemporaryFile", spy)
+    app = Carboy(__name__)
+    loop_thread: list[str] = []
+
+    @app.post("/up")
+    async def up() -> dict[str, int]:
+        loop_thread.append(threading.current_thread().name)
+        return {"size": len(request.files["f"].read())}
+
+    data = {"f": (io.BytesIO(b"x" * 2_000_000), "big.bin")}
+    rv = asyncio.run(AsyncClient(app).post("/up", data=data))
+    assert rv.status_code == 200
+    assert rv.json == {"size": 2_000_000}
+    assert created_in, "the 2 MB part was spooled to a temporary file"
+    assert loop_thread[0] not in created_in
