@@ -29,7 +29,7 @@ from .routing import BuildError, Map, RequestRedirect, Rule
 from .sansio.request import Request as _SansioRequest
 from .sansio.response import Response as _SansioResponse
 from .sansio.urls import iri_to_uri, url_quote
-from .scaffold import Scaffold, get_root_path
+from .scaffold import Scaffold, get_root_path, template_decorator
 
 if TYPE_CHECKING:  # pragma: no cover
     from jinja2 import BaseLoader
@@ -766,7 +766,7 @@ class Carboy(Scaffold):
 
     def template_filter(self, name: str | Callable[..., Any] | None = None) -> Any:
         """Register a Jinja2 filter: ``@app.template_filter()`` or ``("name")``."""
-        return _template_decorator(self.add_template_filter, name)
+        return template_decorator(self.add_template_filter, name)
 
     def add_template_filter(
         self, f: Callable[..., Any], name: str | None = None
@@ -776,7 +776,7 @@ class Carboy(Scaffold):
 
     def template_test(self, name: str | Callable[..., Any] | None = None) -> Any:
         """Register a Jinja2 test: ``@app.template_test()`` or ``("name")``."""
-        return _template_decorator(self.add_template_test, name)
+        return template_decorator(self.add_template_test, name)
 
     def add_template_test(
         self, f: Callable[..., bool], name: str | None = None
@@ -786,7 +786,7 @@ class Carboy(Scaffold):
 
     def template_global(self, name: str | Callable[..., Any] | None = None) -> Any:
         """Register a Jinja2 global function: ``@app.template_global()`` or ``("name")``."""
-        return _template_decorator(self.add_template_global, name)
+        return template_decorator(self.add_template_global, name)
 
     def add_template_global(
         self, f: Callable[..., Any], name: str | None = None
@@ -991,21 +991,6 @@ class Carboy(Scaffold):
         if debug is not None:
             self.debug = debug
         run_simple(self, host or "127.0.0.1", port or 5000, **options)
-
-
-def _template_decorator(
-    add: Callable[..., None], name: str | Callable[..., Any] | None
-) -> Any:
-    """Support both ``@app.template_filter`` and ``@app.template_filter("name")``."""
-    if callable(name):
-        add(name)
-        return name
-
-    def decorator(f: F) -> F:
-        add(f, name)
-        return f
-
-    return decorator
 
 
 def _unpack_tuple(rv: tuple[Any, ...]) -> tuple[Any, Any, Any]:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from functools import update_wrapper
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .scaffold import Scaffold, _endpoint_from_view_func
+from .scaffold import Scaffold, _endpoint_from_view_func, template_decorator
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import Carboy, Response
@@ -389,7 +389,7 @@ class Blueprint(Scaffold):
 
     def app_template_filter(self, name: str | Callable[..., Any] | None = None) -> Any:
         """Like ``app.template_filter``: a Jinja2 filter for all templates."""
-        return self._template_decorator(self.add_app_template_filter, name)
+        return template_decorator(self.add_app_template_filter, name)
 
     def add_app_template_filter(
         self, f: Callable[..., Any], name: str | None = None
@@ -400,7 +400,7 @@ class Blueprint(Scaffold):
 
     def app_template_test(self, name: str | Callable[..., Any] | None = None) -> Any:
         """Like ``app.template_test``: a Jinja2 test for all templates."""
-        return self._template_decorator(self.add_app_template_test, name)
+        return template_decorator(self.add_app_template_test, name)
 
     def add_app_template_test(
         self, f: Callable[..., bool], name: str | None = None
@@ -411,7 +411,7 @@ class Blueprint(Scaffold):
 
     def app_template_global(self, name: str | Callable[..., Any] | None = None) -> Any:
         """Like ``app.template_global``: a Jinja2 global for all templates."""
-        return self._template_decorator(self.add_app_template_global, name)
+        return template_decorator(self.add_app_template_global, name)
 
     def add_app_template_global(
         self, f: Callable[..., Any], name: str | None = None
@@ -419,20 +419,6 @@ class Blueprint(Scaffold):
         self._on_app(
             "add_app_template_global", lambda app: app.add_template_global(f, name)
         )
-
-    @staticmethod
-    def _template_decorator(
-        add: Callable[..., None], name: str | Callable[..., Any] | None
-    ) -> Any:
-        if callable(name):
-            add(name)
-            return name
-
-        def decorator(f: F) -> F:
-            add(f, name)
-            return f
-
-        return decorator
 
 
 __all__ = ["Blueprint", "BlueprintSetupState"]

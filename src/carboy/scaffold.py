@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable
 from functools import cached_property
@@ -41,12 +42,27 @@ def get_root_path(import_name: str) -> str:
     return os.path.dirname(os.path.abspath(spec.origin))
 
 
+def template_decorator(
+    add: Callable[..., None], name: str | Callable[..., Any] | None
+) -> Any:
+    """Support both ``@app.template_filter`` and ``@app.template_filter("name")``."""
+    if callable(name):
+        add(name)
+        return name
+
+    def decorator(f: F) -> F:
+        add(f, name)
+        return f
+
+    return decorator
+
+
 def _endpoint_from_view_func(view_func: Callable[..., Any]) -> str:
     assert view_func is not None, "expected view func if endpoint is not provided."
     return view_func.__name__
 
 
-class Scaffold:
+class Scaffold(ABC):
     """What an app and a blueprint both register: routes, hooks, error handlers."""
 
     name: str
@@ -89,8 +105,9 @@ class Scaffold:
             defaultdict(list)
         )
 
+    @abstractmethod
     def _check_setup_finished(self, f_name: str) -> None:
-        raise NotImplementedError  # pragma: no cover - overridden by both subclasses
+        """Refuse a setup call made too late (after the first request)."""
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"
@@ -182,6 +199,7 @@ class Scaffold:
         """``route(rule, methods=["PATCH"])``."""
         return self._method_route("PATCH", rule, options)
 
+    @abstractmethod
     def add_url_rule(
         self,
         rule: str,
@@ -190,7 +208,8 @@ class Scaffold:
         provide_automatic_options: bool | None = None,
         **options: Any,
     ) -> None:
-        raise NotImplementedError  # pragma: no cover - overridden by both subclasses
+        """Connect URL ``rule`` to ``view_func`` (an app registers it now, a blueprint
+        records it for registration)."""
 
     def endpoint(self, endpoint: str) -> Callable[[F], F]:
         """Register the decorated function as the view for ``endpoint``."""

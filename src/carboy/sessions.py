@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from abc import ABC, abstractmethod
 from base64 import b64decode, b64encode
 from collections.abc import Callable, Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
@@ -170,7 +171,7 @@ class NullSession(SecureCookieSession):
     __ior__ = _fail
 
 
-class SessionInterface:
+class SessionInterface(ABC):
     """How the app loads and saves sessions; set ``app.session_interface`` to replace it.
 
     Implement :meth:`open_session` and :meth:`save_session`; the ``get_cookie_*``
@@ -260,15 +261,15 @@ class SessionInterface:
             partitioned=self.get_cookie_partitioned(app),
         )
 
+    @abstractmethod
     def open_session(self, app: Carboy, request: Request) -> SessionMixin | None:
         """The session for ``request``, or ``None`` to use a null session."""
-        raise NotImplementedError
 
+    @abstractmethod
     def save_session(
         self, app: Carboy, session: SessionMixin, response: Response
     ) -> None:
         """Persist ``session`` and set, refresh or delete the cookie on ``response``."""
-        raise NotImplementedError
 
     def save_null_session(
         self, app: Carboy, session: SessionMixin, response: Response

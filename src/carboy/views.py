@@ -53,8 +53,14 @@ class View:
     init_every_request: ClassVar[bool] = True
 
     def dispatch_request(self, **kwargs: Any) -> Any:
-        """Handle the request; ``kwargs`` are the URL's values. May be ``async def``."""
-        raise NotImplementedError()
+        """Handle the request; ``kwargs`` are the URL's values. May be ``async def``.
+
+        NOTE: as in Flask, the base class raises ``NotImplementedError``: a subclass
+        must define it (``MethodView`` does, from its ``get``/``post``... methods).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must define dispatch_request()."
+        )
 
     @classmethod
     def _is_async(cls) -> bool:
