@@ -431,3 +431,57 @@ def test_debug_error_response_has_no_code_execution(protocol: str) -> None:
     rv = app.test_client(protocol=protocol).get("/")
     assert rv.status_code == 500
     assert b"__debugger__" not in rv.data
+
+
+@pytest.mark.parametrize("protocol", ["wsgi", "asgi"])
+def test_async_view_returning_none_is_500(protocol: str) -> None:
+    app = Carboy("x", static_folder=None)
+
+    @app.get("/")
+    async def index() -> None:
+        return None
+
+    rv = app.test_client(protocol=protocol).get("/")
+    assert rv.status_code == 500
+    assert b"TypeError" not in rv.data
+
+
+@pytest.mark.parametrize("protocol", ["wsgi", "asgi"])
+def test_after_request_failing_on_a_500_is_logged_and_the_500_sent(
+    protocol: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = Carboy("after_fails", static_folder=None)
+
+    @app.get("/")
+    def index() -> str:
+        raise ValueError("boom")
+
+    @app.after_request
+    def broken(response: Response) -> Response:
+        raise RuntimeError("after_request failed")
+
+    with caplog.at_level(logging.ERROR, logger="after_fails"):
+        rv = app.test_client(protocol=protocol).get("/")
+    assert rv.status_code == 500
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("while handling an error" in m for m in messages)
+
+
+def test_teardown_runs_for_a_request_that_failed_before_routing(
+    protocol: str,
+) -> None:
+    app = Carboy("x", static_folder=None)
+    app.config["TRUSTED_HOSTS"] = ["good.example"]
+    seen: list[Any] = []
+
+    @app.teardown_request
+    def down(exc: Any) -> None:
+        seen.append(exc)
+
+    @app.get("/")
+    def index() -> str:
+        return "hi"
+
+    rv = app.test_client(protocol=protocol).get("/", base_url="http://evil.example")
+    assert rv.status_code == 400
+    assert seen == [None]

@@ -31,9 +31,9 @@ from .ctx import Context, enter, leave
 from .dispatch import (
     Step,
     drive_async,
-    drive_sync,
-    handle_request,
     needs_teardown,
+    respond_async,
+    respond_sync,
     teardown,
 )
 from .exceptions import BadRequest, RequestEntityTooLarge, RequestTimeout
@@ -435,14 +435,12 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
         hooks = app._hooks_for(request)
         rule = request.url_rule
         view = app.view_functions.get(rule.endpoint) if rule is not None else None
-        plan = handle_request(app, ctx, hooks)
         if view is not None and not app.is_async(view):
             # PERF: a plain view: run the whole plan in one worker-thread hop.
-            response = await run_in_thread(
-                drive_sync, plan, _make_thread_call(body, asyncio.get_running_loop())
-            )
+            thread_call = _make_thread_call(body, asyncio.get_running_loop())
+            response = await run_in_thread(respond_sync, app, ctx, hooks, thread_call)
         else:
-            response = await drive_async(plan, call)
+            response = await respond_async(app, ctx, hooks, call)
     except BaseException as e:
         error = e
         raise

@@ -83,33 +83,44 @@ def collect_hooks(app: Carboy, blueprints: tuple[str, ...]) -> Hooks:
 
 
 def handle_request(app: Carboy, ctx: Context, hooks: Hooks) -> Plan[Response]:
-    """The whole request: dispatch, and a 500 (or a re-raise) if anything escapes."""
+    """The whole request: hooks, the view, and what follows (see :func:`finish`)."""
     request = ctx.request
     assert request is not None
+    rv: Any = None
+    error: Exception | None = None
     try:
         if signals.request_started.receivers:
             signals.request_started.send(app, _async_wrapper=app.ensure_sync)
-        try:
-            rv = None
-            if hooks.url_value_preprocessors:
-                endpoint = request.url_rule.endpoint if request.url_rule else None
-                for func in hooks.url_value_preprocessors:
-                    yield func, (endpoint, request.view_args), None
-            for func in hooks.before_request:
-                rv = yield func, (), None
-                if rv is not None:
-                    break
-            if rv is None:
-                exc = request.routing_exception
-                if exc is not None:
-                    raise exc
-                rule = request.url_rule
-                if rule.provide_automatic_options and request.method == "OPTIONS":
-                    rv = app.make_default_options_response(ctx)
-                else:
-                    rv = yield app.view_functions[rule.endpoint], (), request.view_args
-        except Exception as e:
-            rv = yield from _handle_user_exception(app, ctx, e)
+        if hooks.url_value_preprocessors:
+            endpoint = request.url_rule.endpoint if request.url_rule else None
+            for func in hooks.url_value_preprocessors:
+                yield func, (endpoint, request.view_args), None
+        for func in hooks.before_request:
+            rv = yield func, (), None
+            if rv is not None:
+                break
+        if rv is None:
+            exc = request.routing_exception
+            if exc is not None:
+                raise exc
+            rule = request.url_rule
+            if rule.provide_automatic_options and request.method == "OPTIONS":
+                rv = app.make_default_options_response(ctx)
+            else:
+                rv = yield app.view_functions[rule.endpoint], (), request.view_args
+    except Exception as e:
+        error = e
+    return (yield from finish(app, ctx, hooks, rv, error))
+
+
+def finish(
+    app: Carboy, ctx: Context, hooks: Hooks, rv: Any, error: Exception | None = None
+) -> Plan[Response]:
+    """After the view returned ``rv`` (or raised ``error``): the error handler, the
+    response, after-request work; a 500 (or a re-raise) if anything escapes."""
+    try:
+        if error is not None:
+            rv = yield from _handle_user_exception(app, ctx, error)
         response = app.make_response(rv)
         # PERF: most requests have no after-request work at all.
         if (
@@ -125,6 +136,69 @@ def handle_request(app: Carboy, ctx: Context, hooks: Hooks) -> Plan[Response]:
         return response
     except Exception as e:
         return (yield from _handle_exception(app, ctx, e))
+
+
+def plain_view(ctx: Context, hooks: Hooks) -> Callable[..., Any] | None:
+    """The view, when the plan is only "call it and make the response": no hooks, no
+    signal receivers, no routing error, no automatic OPTIONS. ``None`` otherwise."""
+    request = ctx.request
+    assert request is not None
+    if (
+        hooks.url_value_preprocessors
+        or hooks.before_request
+        or hooks.after_request
+        or request.routing_exception is not None
+        or signals.request_started.receivers
+        or signals.request_finished.receivers
+    ):
+        return None
+    rule = request.url_rule
+    if rule.provide_automatic_options and request.method == "OPTIONS":
+        return None
+    return ctx.app.view_functions[rule.endpoint]
+
+
+def respond_sync(
+    app: Carboy, ctx: Context, hooks: Hooks, call: Callable[[Step], Any]
+) -> Response:
+    """Run the request's plan with a plain ``call``.
+
+    PERF: when :func:`plain_view` applies, the view is called directly, without the
+    plan's generator; anything but a plain return goes on through :func:`finish`, so
+    what runs and in what order is still :func:`handle_request`'s.
+    """
+    view = plain_view(ctx, hooks)
+    if view is None:
+        return drive_sync(handle_request(app, ctx, hooks), call)
+    try:
+        rv = call((view, (), ctx.request.view_args))  # type: ignore[union-attr]
+    except Exception as e:
+        return drive_sync(finish(app, ctx, hooks, None, e), call)
+    if ctx._after_request_functions or ctx._session is not None:
+        return drive_sync(finish(app, ctx, hooks, rv), call)
+    try:
+        return app.make_response(rv)
+    except Exception:
+        return drive_sync(finish(app, ctx, hooks, rv), call)
+
+
+async def respond_async(
+    app: Carboy, ctx: Context, hooks: Hooks, call: Callable[[Step], Awaitable[Any]]
+) -> Response:
+    """:func:`respond_sync` for an awaitable ``call``."""
+    view = plain_view(ctx, hooks)
+    if view is None:
+        return await drive_async(handle_request(app, ctx, hooks), call)
+    try:
+        rv = await call((view, (), ctx.request.view_args))  # type: ignore[union-attr]
+    except Exception as e:
+        return await drive_async(finish(app, ctx, hooks, None, e), call)
+    if ctx._after_request_functions or ctx._session is not None:
+        return await drive_async(finish(app, ctx, hooks, rv), call)
+    try:
+        return app.make_response(rv)
+    except Exception:
+        return await drive_async(finish(app, ctx, hooks, rv), call)
 
 
 def needs_teardown(app: Carboy, ctx: Context, hooks: Hooks | None) -> bool:

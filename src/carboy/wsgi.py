@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from .ctx import Context, enter, leave
-from .dispatch import Step, drive_sync, handle_request, needs_teardown, teardown
+from .dispatch import Step, drive_sync, needs_teardown, respond_sync, teardown
 from .sansio.response import FileBody
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -192,7 +192,7 @@ def wsgi_app(
     try:
         app.match_request(ctx)
         hooks = app._hooks_for(request)
-        response = drive_sync(handle_request(app, ctx, hooks), call)
+        response = respond_sync(app, ctx, hooks, call)
     except BaseException as e:
         error = e
         raise
