@@ -251,6 +251,14 @@ def _make_call(
     return call
 
 
+def _bodiless_call(app: Carboy) -> Callable[[Step], Awaitable[Any]]:
+    """The app's shared ``call`` for requests without a body (cached on the app)."""
+    call: Callable[[Step], Awaitable[Any]] | None = app.__dict__.get("_asgi_call")
+    if call is None:
+        call = app.__dict__["_asgi_call"] = _make_call(None, app.is_async)
+    return call
+
+
 async def _after_body(
     body: ASGIBody, func: Callable[..., Any], args: tuple[Any, ...], kwargs: Any
 ) -> Any:
@@ -429,7 +437,8 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
     token = enter(ctx)
     error: BaseException | None = None
     hooks = None
-    call = _make_call(body, app.is_async)
+    # PERF: without a body, every request of an app can share one ``call``.
+    call = _make_call(body, app.is_async) if body is not None else _bodiless_call(app)
     try:
         app.match_request(ctx)
         hooks = app._hooks_for(request)
