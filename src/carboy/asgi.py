@@ -37,6 +37,7 @@ from .dispatch import (
     teardown,
 )
 from .exceptions import BadRequest, RequestEntityTooLarge, RequestTimeout
+from .sansio.forms import SPOOL_THRESHOLD as SPOOL_THRESHOLD_FORMS
 from .sansio.response import FileBody
 from .types import Receive, Scope, Send
 
@@ -76,7 +77,15 @@ class ClientDisconnected(BadRequest):
 class ASGIBody:
     """The request body under ASGI: received once, on demand, into memory or a file."""
 
-    __slots__ = ("_receive", "_loop", "_request", "_buffer", "loaded", "_timeout")
+    __slots__ = (
+        "_receive",
+        "_loop",
+        "_request",
+        "_buffer",
+        "loaded",
+        "_timeout",
+        "size",
+    )
 
     def __init__(
         self, receive: Receive, loop: asyncio.AbstractEventLoop, timeout: float | None
@@ -87,6 +96,7 @@ class ASGIBody:
         self._buffer: Any = None
         self.loaded = False
         self._timeout = timeout
+        self.size = 0
 
     async def load(self) -> None:
         """Receive the whole body (bounded in size and time)."""
@@ -126,13 +136,17 @@ class ASGIBody:
                 buffer.write(chunk)
         buffer.seek(0)
         self._buffer = buffer
+        self.size = total
         self.loaded = True
 
     def needs_form_parsing(self) -> bool:
-        """Whether the received body is a multipart form nobody has parsed yet."""
+        """Whether the received body is a multipart form nobody has parsed yet that is
+        large enough for a part to be spooled to disk (smaller ones parse in memory,
+        where a thread hop would cost more than the parse)."""
         request = self._request
         return (
             request is not None
+            and self.size > SPOOL_THRESHOLD_FORMS
             and request._form is None
             and request.mimetype == "multipart/form-data"
         )
