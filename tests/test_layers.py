@@ -18,6 +18,10 @@ APP_LAYER = {
     "carboy.sessions",
     "carboy.templating",
     "carboy.helpers",
+    "carboy.wrappers",
+    "carboy.loops",
+    "carboy.jinja",
+    "carboy.files",
 }
 ADAPTERS = {"carboy.wsgi", "carboy.asgi", "carboy.testing", "carboy.serving"}
 ROUTING = {"carboy.routing"}

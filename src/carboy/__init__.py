@@ -1,8 +1,6 @@
 """carboy: a fast Flask-compatible web framework; one app object for WSGI and ASGI."""
 
 from .app import Carboy as Carboy
-from .app import Request as Request
-from .app import Response as Response
 from .blueprints import Blueprint as Blueprint
 from .config import Config as Config
 from .ctx import after_this_request as after_this_request
@@ -38,3 +36,5 @@ from .templating import render_template as render_template
 from .templating import render_template_string as render_template_string
 from .templating import stream_template as stream_template
 from .templating import stream_template_string as stream_template_string
+from .wrappers import Request as Request
+from .wrappers import Response as Response

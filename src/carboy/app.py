@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import contextvars
 import inspect
 import logging
 import os
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from types import TracebackType
@@ -25,11 +23,13 @@ from .dispatch import (
 )
 from .exceptions import Aborter, HTTPException, NotFound
 from .json import DefaultJSONProvider, JSONProvider
+from .loops import run_coroutine_sync
 from .routing import BuildError, Map, RequestRedirect, Rule
-from .sansio.request import Request as _SansioRequest
 from .sansio.response import Response as _SansioResponse
 from .sansio.urls import iri_to_uri, url_quote
 from .scaffold import Scaffold, get_root_path, template_decorator
+from .wrappers import Request as Request
+from .wrappers import Response as Response
 
 if TYPE_CHECKING:  # pragma: no cover
     from jinja2 import BaseLoader
@@ -43,83 +43,6 @@ ExcInfo = (
     tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
 )
 
-
-class Request(_SansioRequest):
-    """The request class of :class:`Carboy`: limits and JSON come from the app."""
-
-    __slots__ = ()
-
-    @property
-    def max_content_length(self) -> int | None:
-        if self._max_content_length is not _UNSET_LIMIT:
-            return self._max_content_length  # type: ignore[no-any-return]
-        ctx = _cv_ctx.get(None)
-        if ctx is None:
-            return self.default_max_content_length
-        return ctx.app.config["MAX_CONTENT_LENGTH"]  # type: ignore[no-any-return]
-
-    @max_content_length.setter
-    def max_content_length(self, value: int | None) -> None:
-        self._max_content_length = value
-
-    @property
-    def max_form_memory_size(self) -> int | None:
-        if self._max_form_memory_size is not _UNSET_LIMIT:
-            return self._max_form_memory_size  # type: ignore[no-any-return]
-        ctx = _cv_ctx.get(None)
-        if ctx is None:
-            return self.default_max_form_memory_size
-        return ctx.app.config["MAX_FORM_MEMORY_SIZE"]  # type: ignore[no-any-return]
-
-    @max_form_memory_size.setter
-    def max_form_memory_size(self, value: int | None) -> None:
-        self._max_form_memory_size = value
-
-    @property
-    def max_form_parts(self) -> int | None:
-        if self._max_form_parts is not _UNSET_LIMIT:
-            return self._max_form_parts  # type: ignore[no-any-return]
-        ctx = _cv_ctx.get(None)
-        if ctx is None:
-            return self.default_max_form_parts
-        return ctx.app.config["MAX_FORM_PARTS"]  # type: ignore[no-any-return]
-
-    @max_form_parts.setter
-    def max_form_parts(self, value: int | None) -> None:
-        self._max_form_parts = value
-
-    def json_loads(self, data: bytes) -> Any:
-        ctx = _cv_ctx.get(None)
-        if ctx is None:
-            return super().json_loads(data)
-        return ctx.app.json.loads(data)
-
-    @property
-    def endpoint(self) -> str | None:
-        """The endpoint that matched the request, or ``None``."""
-        return self.url_rule.endpoint if self.url_rule is not None else None
-
-    @property
-    def blueprint(self) -> str | None:
-        """The (dotted) name of the blueprint that handles the request, or ``None``."""
-        endpoint = self.endpoint
-        if endpoint is not None and "." in endpoint:
-            return endpoint.rpartition(".")[0]
-        return None
-
-    @property
-    def blueprints(self) -> list[str]:
-        """The blueprint and its parents, innermost first."""
-        return list(blueprint_chain(self.endpoint))
-
-
-class Response(_SansioResponse):
-    """The response class of :class:`Carboy`; JSON bodies are read with the app's JSON."""
-
-    __slots__ = ()
-
-
-_UNSET_LIMIT: Any = _SansioRequest.__init__.__globals__["_UNSET"]
 
 _default_config: dict[str, Any] = {
     "DEBUG": None,
@@ -162,47 +85,6 @@ _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 _BODY_TYPES = (str, bytes, bytearray)
 _JSON_TYPES = (dict, list)
 _HEADER_SHAPES = (dict, tuple, list)
-
-
-class _ThreadRunner:
-    """A thread's event loop runner, closed when the thread ends (its locals go)."""
-
-    __slots__ = ("runner",)
-
-    def __init__(self) -> None:
-        import asyncio  # PERF: loaded only by the first async call under WSGI
-
-        self.runner = asyncio.Runner()
-
-    def __del__(self) -> None:
-        if sys.is_finalizing():
-            # NOTE: closing shuts the loop's executor down from a new thread, and no
-            # thread can start while the interpreter exits: that would hang forever.
-            return
-        try:
-            self.runner.close()
-        except RuntimeError:  # pragma: no cover - collected while a loop runs
-            pass  # close() has closed the loop in its ``finally`` already
-
-
-class _ThreadLoops(threading.local):
-    """One event loop per worker thread, for async views under WSGI."""
-
-    holder: _ThreadRunner | None = None
-
-
-_thread_loops = _ThreadLoops()
-
-
-def run_coroutine_sync(coro: Any) -> Any:
-    """Run a coroutine to completion from sync code, on this thread's own event loop."""
-    holder = _thread_loops.holder
-    if holder is None:
-        holder = _thread_loops.holder = _ThreadRunner()
-    runner = holder.runner
-    # NOTE: a Runner reuses the context it copied when it was created; without a fresh
-    # copy, a coroutine would see the request of the first one run on this thread.
-    return runner.run(coro, context=contextvars.copy_context())
 
 
 class Carboy(Scaffold):

@@ -116,7 +116,7 @@ def call(step: Step) -> Any:
     func, args, kwargs = step
     rv = func(*args, **kwargs) if kwargs else func(*args)
     if inspect.iscoroutine(rv):
-        from .app import run_coroutine_sync
+        from .loops import run_coroutine_sync
 
         rv = run_coroutine_sync(rv)
     return rv
@@ -141,7 +141,7 @@ class _ClosingBody:
     def close(self) -> None:
         body: Any = self._response.response
         if hasattr(body, "aclose"):
-            from .app import run_coroutine_sync
+            from .loops import run_coroutine_sync
 
             run_coroutine_sync(body.aclose())
         self._response.close()
@@ -149,7 +149,7 @@ class _ClosingBody:
 
 def _iter_async(body: Any, charset: str) -> Iterator[bytes]:
     """An async iterable body (an async generator, say) driven from the WSGI thread."""
-    from .app import run_coroutine_sync
+    from .loops import run_coroutine_sync
 
     while True:
         try:
