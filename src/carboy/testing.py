@@ -27,7 +27,8 @@ from urllib.parse import urljoin, urlsplit
 from .app import Response
 from .ctx import Context, _cv_ctx
 from .sansio.datastructures import Headers
-from .sansio.http import _quote_cookie_value, parse_cookie
+from .sansio.http import parse_cookie
+from .sansio.http.cookies import _quote_cookie_value
 from .sansio.urls import url_encode, url_quote
 from .wsgi import request_from_environ
 

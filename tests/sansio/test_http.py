@@ -20,7 +20,6 @@ from carboy.sansio.http import (
     ETags,
     IfRange,
     Range,
-    _full_year,
     content_disposition,
     dump_cookie,
     generate_etag,
@@ -41,6 +40,7 @@ from carboy.sansio.http import (
     status_line,
     unquote_etag,
 )
+from carboy.sansio.http.dates import _full_year
 
 # Text without lone surrogates (which cannot be UTF-8 encoded).
 text = st.text(st.characters(codec="utf-8"))
