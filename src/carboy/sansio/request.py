@@ -19,7 +19,13 @@ from ..exceptions import (
     UnsupportedMediaType,
 )
 from .datastructures import EnvironHeaders, ImmutableMultiDict
-from .http import Authorization, parse_authorization, parse_cookie, parse_options_header
+from .http import (
+    Authorization,
+    is_json_mimetype,
+    parse_authorization,
+    parse_cookie,
+    parse_options_header,
+)
 from .urls import parse_qsl, url_quote
 
 #: A host is a registered name, IPv4 or bracketed IPv6 literal, with an optional port.
@@ -523,10 +529,7 @@ class Request:
     @property
     def is_json(self) -> bool:
         """Whether the body is JSON: ``application/json`` or ``application/*+json``."""
-        mt = self.mimetype
-        return mt == "application/json" or (
-            mt.startswith("application/") and mt.endswith("+json")
-        )
+        return is_json_mimetype(self.mimetype)
 
     @property
     def json(self) -> Any:

@@ -16,6 +16,7 @@ from .http import (
     HTTP_STATUS_CODES,
     dump_cookie,
     generate_etag,
+    is_json_mimetype,
     parse_options_header,
     quote_etag,
 )
@@ -343,10 +344,7 @@ class Response:
 
     @property
     def is_json(self) -> bool:
-        mt = self.mimetype or ""
-        return mt == "application/json" or (
-            mt.startswith("application/") and mt.endswith("+json")
-        )
+        return is_json_mimetype(self.mimetype)
 
     @property
     def json(self) -> Any:

@@ -17,6 +17,7 @@ from .etags import parse_etags as parse_etags
 from .etags import quote_etag as quote_etag
 from .etags import unquote_etag as unquote_etag
 from .headers import content_disposition as content_disposition
+from .headers import is_json_mimetype as is_json_mimetype
 from .headers import is_valid_header_name as is_valid_header_name
 from .headers import is_valid_header_value as is_valid_header_value
 from .headers import parse_accept_header as parse_accept_header

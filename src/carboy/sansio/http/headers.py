@@ -202,3 +202,12 @@ def content_disposition(disposition: str, filename: str | None) -> str:
             f" filename*=UTF-8''{encoded}"
         )
     return f"{disposition}; filename*=UTF-8''{encoded}"
+
+
+def is_json_mimetype(mimetype: str | None) -> bool:
+    """Whether a mimetype is JSON: ``application/json`` or ``application/*+json``."""
+    if not mimetype:
+        return False
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
