@@ -323,3 +323,63 @@ def test_async_client_concurrent_requests(app: Carboy) -> None:
         return [r.data for r in results]
 
     assert asyncio.run(main()) == [f"/{n}".encode() for n in range(5)]
+
+
+def test_session_transaction_sets_what_the_next_request_sees(
+    app: Carboy, client: CarboyClient
+) -> None:
+    from carboy import session
+
+    @app.get("/who")
+    def who() -> str:
+        return str(session.get("user_id"))
+
+    @app.get("/login/<int:uid>")
+    def login(uid: int) -> str:
+        session["user_id"] = uid
+        return "ok"
+
+    with client.session_transaction() as sess:
+        assert "user_id" not in sess
+        sess["user_id"] = 7
+    assert client.get("/who").data == b"7"
+
+    client.get("/login/9")
+    with client.session_transaction() as sess:
+        assert sess["user_id"] == 9
+
+
+def test_session_transaction_changes_nothing_when_the_block_raises(
+    app: Carboy, client: CarboyClient
+) -> None:
+    with client.session_transaction() as sess:
+        sess["a"] = 1
+    with pytest.raises(ZeroDivisionError), client.session_transaction() as sess:
+        sess["a"] = 2
+        1 / 0  # noqa: B018
+    with client.session_transaction() as sess:
+        assert sess["a"] == 1
+
+
+def test_session_transaction_without_secret_key_explains(protocol: str) -> None:
+    app = Carboy("no_key", static_folder=None)
+    client = app.test_client(protocol=protocol)
+    with (
+        pytest.raises(RuntimeError, match="SECRET_KEY"),
+        client.session_transaction(),
+    ):
+        pass  # pragma: no cover
+
+
+def test_async_client_has_session_transaction(app: Carboy) -> None:
+    from carboy import session
+    from carboy.testing import AsyncClient
+
+    @app.get("/")
+    async def index() -> str:
+        return str(session.get("n"))
+
+    client = AsyncClient(app)
+    with client.session_transaction() as sess:
+        sess["n"] = 3
+    assert asyncio.run(client.get("/")).data == b"3"

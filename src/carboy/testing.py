@@ -19,13 +19,14 @@ import json as _json
 import mimetypes
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from .app import Response
-from .ctx import Context, _cv_ctx
+from .ctx import Context, _cv_ctx, enter, leave
 from .sansio.datastructures import Headers
 from .sansio.http import parse_cookie
 from .sansio.http.cookies import _quote_cookie_value
@@ -378,6 +379,39 @@ class _ClientBase:
                 self._cookies[key] = cookie
 
     # -- request building --------------------------------------------------------------
+
+    @contextmanager
+    def session_transaction(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        """Open the session the next request would see, to read or change it.
+
+        ::
+
+            with client.session_transaction() as sess:
+                sess["user_id"] = 7
+            client.get("/profile")   # runs with user_id in its session
+
+        Arguments build the request as for ``client.get`` (a path, ``base_url``...).
+        """
+        app = self.application
+        environ = self._environ(*args, **kwargs)
+        request = request_from_environ(app, environ)
+        ctx = Context(app, request)
+        token = enter(ctx)
+        try:
+            interface = app.session_interface
+            session = interface.open_session(app, request)
+            if session is None:
+                raise RuntimeError(
+                    "The session interface did not open a session for the test"
+                    " request (is SECRET_KEY set?)."
+                )
+            yield session
+            response = app.response_class()
+            if not interface.is_null_session(session):
+                interface.save_session(app, session, response)
+        finally:
+            leave(ctx, token)
+        self._store_cookies(environ, response)
 
     def _environ(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         base = dict(self.environ_base)
