@@ -28,6 +28,7 @@ from .routing import BuildError, Map, RequestRedirect, Rule
 from .sansio.response import Response as _SansioResponse
 from .sansio.urls import iri_to_uri, url_quote
 from .scaffold import Scaffold, get_root_path, template_decorator
+from .templating import select_autoescape, update_context
 from .wrappers import Request as Request
 from .wrappers import Response as Response
 
@@ -636,14 +637,10 @@ class Carboy(Scaffold):
 
     def select_jinja_autoescape(self, filename: str | None) -> bool:
         """Whether to autoescape template ``filename`` (``None`` for a string)."""
-        from .jinja import select_autoescape
-
         return select_autoescape(filename)
 
     def update_template_context(self, context: dict[str, Any]) -> None:
         """Merge the context processors' values into ``context`` (``context`` wins)."""
-        from .templating import update_context
-
         update_context(self, _cv_ctx.get(None), context)
 
     def template_filter(self, name: str | Callable[..., Any] | None = None) -> Any:

@@ -18,11 +18,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .scaffold import Scaffold
 
 
-#: Template names ending in these are autoescaped (strings from
-#: ``render_template_string`` always are).
-AUTOESCAPE_EXTENSIONS = (".html", ".htm", ".xml", ".xhtml", ".svg")
-
-
 class Environment(BaseEnvironment):
     """A Jinja2 environment that knows its app and loads from its template folders."""
 
@@ -95,14 +90,6 @@ def folder_loader(scaffold: Scaffold) -> FileSystemLoader | None:
     if scaffold.template_folder is None:
         return None
     return FileSystemLoader(os.path.join(scaffold.root_path, scaffold.template_folder))
-
-
-def select_autoescape(filename: str | None) -> bool:
-    """Autoescape strings and templates named ``*.html``, ``.htm``, ``.xml``, ``.xhtml``,
-    ``.svg``."""
-    if filename is None:
-        return True
-    return filename.endswith(AUTOESCAPE_EXTENSIONS)
 
 
 def create_environment(app: Carboy) -> Environment:

@@ -29,6 +29,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from .ctx import Context
 
 
+#: Template names ending in these are autoescaped (strings from
+#: ``render_template_string`` always are).
+AUTOESCAPE_EXTENSIONS = (".html", ".htm", ".xml", ".xhtml", ".svg")
+
+
+def select_autoescape(filename: str | None) -> bool:
+    """Autoescape strings and templates named ``*.html``, ``.htm``, ``.xml``, ``.xhtml``,
+    ``.svg``."""
+    if filename is None:
+        return True
+    return filename.endswith(AUTOESCAPE_EXTENSIONS)
+
+
 def update_context(app: Carboy, ctx: Context | None, context: dict[str, Any]) -> None:
     """Add what the context processors return (app first, then the blueprints, outer
     first); values passed to ``render_template`` win."""
