@@ -29,8 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 from .ctx import Context, enter, leave
 from .dispatch import (
+    Hooks,
     Step,
     drive_async,
+    drive_sync,
     needs_teardown,
     respond_async,
     respond_sync,
@@ -249,20 +251,52 @@ def request_from_scope(app: Carboy, scope: Scope, body: ASGIBody | None) -> Requ
 
 
 def _make_call(
-    body: ASGIBody | None, is_async: Callable[[Callable[..., Any]], bool]
+    body: ASGIBody | None,
+    is_async: Callable[[Callable[..., Any]], bool],
+    inline: bool = False,
 ) -> Callable[[Step], Awaitable[Any]]:
     def call(step: Step) -> Awaitable[Any]:
         """An async function's own coroutine (body received first); a plain one's run
-        in a thread. PERF: a plain function handing back the coroutine to await saves
-        a coroutine frame per step."""
+        in a thread (``inline``: on the loop's thread). PERF: a plain function handing
+        back the coroutine to await saves a coroutine frame per step."""
         func, args, kwargs = step
         if is_async(func):
             if body is not None and not body.loaded:
                 return _after_body(body, func, args, kwargs)
             return func(*args, **kwargs) if kwargs else func(*args)  # type: ignore[no-any-return]
+        if inline:
+            return _inline(func, args, kwargs)
         return _in_thread(func, args, kwargs)
 
     return call
+
+
+async def _inline(
+    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any] | None
+) -> Any:
+    rv = func(*args, **(kwargs or {}))
+    if inspect.iscoroutine(rv):
+        rv = await rv
+    return rv
+
+
+def _sync_cycle(
+    app: Carboy, ctx: Context, hooks: Hooks, call: Callable[[Step], Any]
+) -> Response:
+    """A plain view's whole request in one worker thread: the plan, then the teardown.
+
+    NOTE: one thread for the view, its hooks and its teardown, as under WSGI; objects
+    bound to their thread (an SQLite connection in ``g``) are opened and closed there.
+    """
+    error: BaseException | None = None
+    try:
+        return respond_sync(app, ctx, hooks, call)
+    except BaseException as e:
+        error = e
+        raise
+    finally:
+        if not ctx._pushes and needs_teardown(app, ctx, hooks):
+            drive_sync(teardown(app, ctx, error), call)
 
 
 def _bodiless_call(app: Carboy) -> Callable[[Step], Awaitable[Any]]:
@@ -451,30 +485,42 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
     token = enter(ctx)
     error: BaseException | None = None
     hooks = None
-    # PERF: without a body, every request of an app can share one ``call``.
-    call = _make_call(body, app.is_async) if body is not None else _bodiless_call(app)
+    torn_down = False
+    # The test client keeps a request's context to inspect it after (``with client:``)
+    # and tears it down later on its own thread; such a request runs its plain
+    # functions on the loop's thread, so that everything it opened is closed where it
+    # was opened.
+    preserve = (scope.get("extensions") or {}).get("carboy.preserve_context")
+    if preserve is not None:
+        if body is not None:
+            await body.load()
+        call = _make_call(body, app.is_async, inline=True)
+    elif body is not None:
+        call = _make_call(body, app.is_async)
+    else:
+        call = _bodiless_call(app)  # PERF: one per app for requests without a body
     try:
         app.match_request(ctx)
         hooks = app._hooks_for(request)
         rule = request.url_rule
         view = app.view_functions.get(rule.endpoint) if rule is not None else None
-        if view is not None and not app.is_async(view):
-            # PERF: a plain view: run the whole plan in one worker-thread hop.
+        if preserve is None and view is not None and not app.is_async(view):
+            # PERF: a plain view: the whole request in one worker-thread hop.
             thread_call = _make_thread_call(body, asyncio.get_running_loop())
-            response = await run_in_thread(respond_sync, app, ctx, hooks, thread_call)
+            torn_down = True
+            response = await run_in_thread(_sync_cycle, app, ctx, hooks, thread_call)
         else:
             response = await respond_async(app, ctx, hooks, call)
     except BaseException as e:
         error = e
         raise
     finally:
-        preserve = (scope.get("extensions") or {}).get("carboy.preserve_context")
         if preserve is not None:
             preserve(ctx)
         if ctx._pushes or preserve is not None:
             # Torn down later: by the streamed body, or by the test client.
             ctx._preserved = True
-        elif needs_teardown(app, ctx, hooks):
+        elif not torn_down and needs_teardown(app, ctx, hooks):
             await drive_async(teardown(app, ctx, error), call)
         leave(ctx, token)
     await send_response(response, scope, receive, send)

@@ -414,3 +414,43 @@ def test_async_view_upload_spools_off_the_event_loop(
     assert rv.json == {"size": 2_000_000}
     assert created_in, "the 2 MB part was spooled to a temporary file"
     assert loop_thread[0] not in created_in
+
+
+def test_plain_view_hooks_and_teardown_share_one_thread() -> None:
+    """A sync request's before_request, view, after_request and teardowns run in one
+    worker thread (as under WSGI), even with many requests at once: an object bound
+    to its thread, such as an SQLite connection kept in ``g``, is closed where it was
+    opened."""
+    import threading
+
+    from carboy import Carboy, g
+    from carboy.testing import AsyncClient
+
+    app = Carboy(__name__)
+    mismatches: list[tuple[int, int]] = []
+    done: list[int] = []
+
+    @app.before_request
+    def remember() -> None:
+        g.thread = threading.get_ident()
+
+    @app.get("/")
+    def index() -> str:
+        assert g.thread == threading.get_ident()
+        threading.Event().wait(0.01)  # keep the thread busy so others are used too
+        return "ok"
+
+    @app.teardown_appcontext
+    def check(exc: BaseException | None) -> None:
+        if g.thread != threading.get_ident():
+            mismatches.append((g.thread, threading.get_ident()))
+        done.append(1)
+
+    async def main() -> list[int]:
+        client = AsyncClient(app)
+        responses = await asyncio.gather(*(client.get("/") for _ in range(30)))
+        return [r.status_code for r in responses]
+
+    assert asyncio.run(main()) == [200] * 30
+    assert len(done) == 30
+    assert mismatches == []
