@@ -269,7 +269,9 @@ def test_fallbacks_as_string_is_refused(
 @pytest.mark.parametrize(
     "mangle",
     [
-        lambda v: v[:-1] + ("A" if v[-1] != "A" else "B"),  # signature changed
+        # NOTE: not the last character: base64's last one carries padding bits, so
+        # changing it can leave the decoded signature the same (a flaky test).
+        lambda v: v[:-5] + ("A" if v[-5] != "A" else "B") + v[-4:],  # signature changed
         lambda v: "x" + v,  # payload changed
         lambda v: "garbage",
         lambda v: "a.b.c.d.e",
