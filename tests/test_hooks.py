@@ -314,3 +314,20 @@ def test_url_value_preprocessor_pops_values(
         return f"page in {g.lang}"
 
     assert client.get("/fr/page").data == b"page in fr"
+
+
+def test_do_teardown_request_runs_teardowns_in_the_current_context(
+    app: Carboy,
+) -> None:
+    from carboy import g
+
+    seen: list[Any] = []
+
+    @app.teardown_request
+    def down(exc: Any) -> None:
+        seen.append((exc, g.get("marker")))
+
+    with app.test_request_context("/"):
+        g.marker = "same g"
+        app.do_teardown_request()
+        assert seen == [(None, "same g")]

@@ -544,7 +544,7 @@ class Carboy(Scaffold):
                 " statement."
             )
         if isinstance(rv, _JSON_TYPES):
-            return self.json.response(rv)  # type: ignore[return-value]
+            return self.json.response(rv)
         if isinstance(rv, HTTPException):
             return rv.get_response()  # type: ignore[return-value]
         if is_http_exception(rv):
@@ -575,9 +575,8 @@ class Carboy(Scaffold):
         return rv
 
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
-        ctx = _cv_ctx.get()
-        assert ctx.request is not None
-        drive_sync(teardown(self, Context(self, ctx.request), exc), self._call_sync)
+        """Run the teardown functions of the current request's context now."""
+        self._teardown(_cv_ctx.get(), exc)
 
     # -- sessions ----------------------------------------------------------------------
 
@@ -817,6 +816,9 @@ class Carboy(Scaffold):
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Any:
         """The WSGI application (PEP 3333); wrap this, not the app, with middleware."""
+        # NOTE: adapters import the application layer, never the reverse; the adapter
+        # is imported on first use and bound to this instance, so later calls go
+        # straight to it.
         from .wsgi import wsgi_app
 
         self.wsgi_app = wsgi_app.__get__(self)  # type: ignore[method-assign]

@@ -127,12 +127,9 @@ def finish(
             hooks.after_request
             or ctx._after_request_functions
             or ctx._session is not None
+            or signals.request_finished.receivers
         ):
             response = yield from _process_response(app, ctx, response, hooks)
-        if signals.request_finished.receivers:
-            signals.request_finished.send(
-                app, _async_wrapper=app.ensure_sync, response=response
-            )
         return response
     except Exception as e:
         return (yield from _handle_exception(app, ctx, e))
@@ -220,10 +217,6 @@ def _finalize_error(app: Carboy, ctx: Context, rv: Any) -> Plan[Response]:
     response = app.make_response(rv)
     try:
         response = yield from _process_response(app, ctx, response, None)
-        if signals.request_finished.receivers:
-            signals.request_finished.send(
-                app, _async_wrapper=app.ensure_sync, response=response
-            )
     except Exception:
         app.logger.exception(
             "Request finalizing failed with an error while handling an error"
@@ -234,6 +227,8 @@ def _finalize_error(app: Carboy, ctx: Context, rv: Any) -> Plan[Response]:
 def _process_response(
     app: Carboy, ctx: Context, response: Response, hooks: Hooks | None
 ) -> Plan[Response]:
+    """``after_this_request`` callbacks, ``after_request`` hooks, the session's save,
+    then the ``request_finished`` signal."""
     if ctx._after_request_functions:
         for func in ctx._after_request_functions:
             response = yield func, (response,), None
@@ -244,6 +239,10 @@ def _process_response(
         response = yield func, (response,), None
     if ctx._session is not None:
         app._save_session(ctx, response)
+    if signals.request_finished.receivers:
+        signals.request_finished.send(
+            app, _async_wrapper=app.ensure_sync, response=response
+        )
     return response
 
 

@@ -20,7 +20,7 @@ from .sansio.http import http_date
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import Carboy
-    from .sansio.response import Response
+    from .wrappers import Response
 
 try:  # PERF: orjson is several times faster; it is optional (carboy[speed]).
     import orjson

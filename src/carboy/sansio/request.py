@@ -141,10 +141,6 @@ class LimitedStream:
             raise StopIteration
         return chunk
 
-    @property
-    def exhausted(self) -> bool:
-        return self._remaining is not None and self._remaining <= 0
-
 
 class _EmptyStream:
     def read(self, size: int = -1) -> bytes:
