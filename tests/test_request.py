@@ -445,3 +445,53 @@ def test_form_after_get_data(client: CarboyClient) -> None:
         data={"a": "1"},
     )
     assert value == (b"a=1", {"a": "1"})
+
+
+def test_accept_headers_are_parsed(app: Carboy, client: CarboyClient) -> None:
+    @app.get("/")
+    def index() -> dict[str, object]:
+        mimetypes = request.accept_mimetypes
+        return {
+            "best": mimetypes.best,
+            "match": mimetypes.best_match(["application/json", "text/html"]),
+            "json_in": "application/json" in mimetypes,
+            "png_in": "image/png" in mimetypes,
+            "lang": request.accept_languages.best_match(["en", "fr"]),
+            "enc": "gzip" in request.accept_encodings,
+            "charset": request.accept_charsets.quality("utf-8"),
+        }
+
+    rv = client.get(
+        "/",
+        headers={
+            "Accept": "text/html;q=0.9, application/json, image/*;q=0",
+            "Accept-Language": "fr;q=0.8, en;q=0.5",
+            "Accept-Encoding": "br, gzip;q=0.5",
+        },
+    )
+    assert rv.json == {
+        "best": "application/json",
+        "match": "application/json",
+        "json_in": True,
+        "png_in": False,
+        "lang": "fr",
+        "enc": True,
+        "charset": 0.0,
+    }
+
+
+def test_accept_wildcards_and_specific_ranges() -> None:
+    from carboy.sansio.http import Accept, parse_accept_header
+
+    accept = Accept(parse_accept_header("text/*;q=0.3, text/html;q=0.7, */*;q=0.1"))
+    assert accept.quality("text/html") == 0.7  # the specific range decides
+    assert accept.quality("text/plain") == 0.3
+    assert accept.quality("image/png") == 0.1
+    assert accept.best_match(["image/png", "text/plain"]) == "text/plain"
+    assert accept.best_match([], default="x") == "x"
+    empty = Accept(parse_accept_header(None))
+    assert not empty and len(empty) == 0 and empty.best is None
+    assert "text/html" not in empty
+    assert list(Accept([("a", 1.0)])) == [("a", 1.0)]
+    assert repr(Accept([("a", 1.0)])) == "Accept([('a', 1.0)])"
+    assert 3 not in accept

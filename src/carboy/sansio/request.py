@@ -20,8 +20,10 @@ from ..exceptions import (
 )
 from .datastructures import EnvironHeaders, ImmutableMultiDict
 from .http import (
+    Accept,
     Authorization,
     is_json_mimetype,
+    parse_accept_header,
     parse_authorization,
     parse_cookie,
     parse_options_header,
@@ -407,8 +409,24 @@ class Request:
         return self._header("referer")
 
     @property
-    def accept_mimetypes(self) -> str:
-        return self._header("accept") or ""
+    def accept_mimetypes(self) -> Accept:
+        """The ``Accept`` header: ``request.accept_mimetypes.best_match([...])``."""
+        return Accept(parse_accept_header(self._header("accept")))
+
+    @property
+    def accept_languages(self) -> Accept:
+        """The ``Accept-Language`` header, parsed."""
+        return Accept(parse_accept_header(self._header("accept-language")))
+
+    @property
+    def accept_charsets(self) -> Accept:
+        """The ``Accept-Charset`` header, parsed."""
+        return Accept(parse_accept_header(self._header("accept-charset")))
+
+    @property
+    def accept_encodings(self) -> Accept:
+        """The ``Accept-Encoding`` header, parsed."""
+        return Accept(parse_accept_header(self._header("accept-encoding")))
 
     # -- body --------------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from .etags import generate_etag as generate_etag
 from .etags import parse_etags as parse_etags
 from .etags import quote_etag as quote_etag
 from .etags import unquote_etag as unquote_etag
+from .headers import Accept as Accept
 from .headers import content_disposition as content_disposition
 from .headers import is_json_mimetype as is_json_mimetype
 from .headers import is_valid_header_name as is_valid_header_name

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from urllib.parse import quote as _quote
 from urllib.parse import unquote as _unquote
 
@@ -151,6 +152,74 @@ def parse_accept_header(value: str | None) -> list[tuple[str, float]]:
         result.append((name, quality))
     result.sort(key=lambda item: -item[1])
     return result
+
+
+class Accept:
+    """A parsed ``Accept``-style header (``Accept``, ``Accept-Language``...).
+
+    ``request.accept_mimetypes.best_match(["application/json", "text/html"])`` picks
+    what the client prefers; ``"text/html" in request.accept_mimetypes`` tells whether
+    it accepts it at all. Wildcards (``*/*``, ``text/*``, ``*``) match as in RFC 9110.
+    """
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Iterable[tuple[str, float]] = ()) -> None:
+        self._items = list(items)
+
+    @staticmethod
+    def _matches(pattern: str, value: str) -> bool:
+        pattern = pattern.partition(";")[0].strip().lower()
+        value = value.partition(";")[0].strip().lower()
+        if pattern in {"*", "*/*"} or pattern == value:
+            return True
+        major, _, minor = pattern.partition("/")
+        return minor == "*" and value.partition("/")[0] == major
+
+    def quality(self, value: str) -> float:
+        """The quality the client gives ``value`` (0 when it does not accept it)."""
+        best = 0.0
+        for pattern, quality in self._items:
+            if self._matches(pattern, value):
+                # NOTE: the most specific matching range decides (RFC 9110 §12.5.1).
+                if pattern.partition(";")[0].strip().lower() == value.lower():
+                    return quality
+                best = max(best, quality)
+        return best
+
+    def __contains__(self, value: object) -> bool:
+        return isinstance(value, str) and self.quality(value) > 0
+
+    def best_match(
+        self, matches: Iterable[str], default: str | None = None
+    ) -> str | None:
+        """The value among ``matches`` the client prefers (the first on a tie)."""
+        best, best_quality = default, 0.0
+        for value in matches:
+            quality = self.quality(value)
+            if quality > best_quality:
+                best, best_quality = value, quality
+        return best
+
+    @property
+    def best(self) -> str | None:
+        """The client's most preferred value, or ``None``."""
+        for value, quality in self._items:
+            if quality > 0:
+                return value
+        return None
+
+    def __iter__(self) -> Iterator[tuple[str, float]]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __bool__(self) -> bool:
+        return bool(self._items)
+
+    def __repr__(self) -> str:
+        return f"Accept({self._items!r})"
 
 
 def is_valid_header_value(value: str) -> bool:
