@@ -403,3 +403,51 @@ def test_cookie_parser_never_raises(header: str) -> None:
     for name, _value in parse_cookie(header):
         assert name == name.strip(" \t")
         assert name
+
+
+def test_host_outside_server_name_is_no_subdomain(protocol: str) -> None:
+    app = Carboy("subs", static_folder=None, subdomain_matching=True)
+    app.config["SERVER_NAME"] = "example.com"
+
+    @app.get("/", subdomain="evil")
+    def evil() -> str:
+        return "evil subdomain"
+
+    @app.get("/")
+    def index() -> str:
+        return "apex"
+
+    client = app.test_client(protocol=protocol)
+    assert client.get("/", base_url="http://evil.example.com").data == b"evil subdomain"
+    assert client.get("/", base_url="http://example.com:8080").data == b"apex"
+    # "evilexample.com" merely ends like SERVER_NAME: it is not "evil" + ".example.com"
+    assert client.get("/", base_url="http://evilexample.com").status_code == 404
+
+
+def test_trusted_hosts_with_ipv6_and_port(protocol: str) -> None:
+    app = Carboy("v6", static_folder=None)
+    app.config["TRUSTED_HOSTS"] = ["[::1]"]
+
+    @app.get("/")
+    def index() -> str:
+        return "ok"
+
+    client = app.test_client(protocol=protocol)
+    assert client.get("/", base_url="http://[::1]:8080").status_code == 200
+    assert client.get("/", base_url="http://[::2]:8080").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("example.com", "example.com"),
+        ("example.com:8080", "example.com"),
+        ("[::1]", "[::1]"),
+        ("[::1]:80", "[::1]"),
+        ("", ""),
+    ],
+)
+def test_host_without_port(host: str, expected: str) -> None:
+    from carboy.sansio.request import host_without_port
+
+    assert host_without_port(host) == expected

@@ -21,10 +21,11 @@ from .dispatch import (
     is_http_exception,
     teardown,
 )
-from .exceptions import Aborter, HTTPException, NotFound
+from .exceptions import Aborter, BadHost, HTTPException, NotFound
 from .json import DefaultJSONProvider, JSONProvider
 from .loops import run_coroutine_sync
 from .routing import BuildError, Map, RequestRedirect, Rule
+from .sansio.request import host_without_port
 from .sansio.response import Response as _SansioResponse
 from .sansio.urls import iri_to_uri, url_quote
 from .scaffold import Scaffold, get_root_path, template_decorator
@@ -81,6 +82,8 @@ _default_config: dict[str, Any] = {
 }
 
 
+#: The subdomain of a host outside SERVER_NAME: no rule's subdomain can equal it.
+_NO_SUBDOMAIN = "<invalid>"
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 # PERF: tuples, not ``A | B`` unions, which are built anew at each isinstance call.
 _BODY_TYPES = (str, bytes, bytearray)
@@ -415,32 +418,24 @@ class Carboy(Scaffold):
         return self.url_map.host_matching or self.subdomain_matching
 
     def _request_domain(self, request: Request) -> str:
-        host = (
-            request.host.partition(":")[0]
-            if not request.host.startswith("[")
-            else request.host
-        )
+        host = host_without_port(request.host)
         if self.url_map.host_matching:
             return host
-        server_name = (self.config["SERVER_NAME"] or "").partition(":")[0]
-        if not server_name or not host.endswith(server_name):
+        server_name = host_without_port(self.config["SERVER_NAME"] or "").lower()
+        if not server_name or host == server_name:
             return ""
-        sub = host[: -len(server_name)].rstrip(".")
-        return sub
+        if not host.endswith("." + server_name):
+            # NOTE: a host outside SERVER_NAME ("evilexample.com" for "example.com")
+            # has no subdomain any rule can match, as in Flask.
+            return _NO_SUBDOMAIN
+        return host[: -len(server_name) - 1]
 
     def check_trusted_host(self, request: Request) -> None:
         """Raise 400 unless the request's host is in ``TRUSTED_HOSTS`` (when set)."""
-        from .exceptions import BadHost
-
         trusted = self.config["TRUSTED_HOSTS"]
         if not trusted:
             return
-        host = (
-            request.host.rpartition(":")[0]
-            if ":" in request.host and not request.host.endswith("]")
-            else request.host
-        )
-        host = host.lower()
+        host = host_without_port(request.host)
         for pattern in trusted:
             pattern = pattern.lower()
             if pattern.startswith("."):

@@ -30,6 +30,7 @@ from .ctx import Context, _cv_ctx, enter, leave
 from .sansio.datastructures import Headers
 from .sansio.http import parse_cookie
 from .sansio.http.cookies import _quote_cookie_value
+from .sansio.request import host_without_port
 from .sansio.urls import url_encode, url_quote
 from .wsgi import request_from_environ
 
@@ -168,7 +169,8 @@ def build_environ(
     if content_type is None:
         content_type = hdrs.get("Content-Type")
     hdrs.remove("Content-Type")
-    hostname, _, port = host.partition(":")
+    hostname = host_without_port(host)
+    port = host[len(hostname) + 1 :]
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method.upper(),
         "SCRIPT_NAME": script_root,

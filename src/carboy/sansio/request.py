@@ -59,6 +59,13 @@ class SourceReader(Protocol):
         ...
 
 
+def host_without_port(host: str) -> str:
+    """``"example.com"`` for ``"example.com:8080"``; ``"[::1]"`` for ``"[::1]:80"``."""
+    if host.startswith("["):
+        return host.partition("]")[0] + "]"
+    return host.partition(":")[0]
+
+
 def get_host(
     scheme: str, host_header: str | None, server: tuple[str, int | None] | None
 ) -> str:
