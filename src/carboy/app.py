@@ -25,6 +25,7 @@ from .exceptions import Aborter, BadHost, HTTPException, NotFound
 from .json import DefaultJSONProvider, JSONProvider
 from .loops import run_coroutine_sync
 from .routing import BuildError, Map, RequestRedirect, Rule
+from .sansio.datastructures import Headers
 from .sansio.request import host_without_port
 from .sansio.response import Response as _SansioResponse
 from .sansio.urls import iri_to_uri, url_quote
@@ -885,8 +886,6 @@ def _unpack_tuple(rv: tuple[Any, ...]) -> tuple[Any, Any, Any]:
 
 
 def _is_headers(value: Any) -> bool:
-    from .sansio.datastructures import Headers
-
     return isinstance(value, Headers)
 
 

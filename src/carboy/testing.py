@@ -28,7 +28,7 @@ from urllib.parse import urljoin, urlsplit
 from .app import Response
 from .ctx import Context, _cv_ctx, enter, leave
 from .sansio.datastructures import Headers
-from .sansio.http import parse_cookie
+from .sansio.http import parse_cookie, parse_date
 from .sansio.http.cookies import _quote_cookie_value
 from .sansio.request import host_without_port
 from .sansio.urls import url_encode, url_quote
@@ -311,8 +311,6 @@ def _parse_set_cookie(header: str, default_domain: str) -> _Cookie:
         elif lname == "max-age" and val.lstrip("-").isdigit():
             expires = time.time() + int(val)
         elif lname == "expires" and expires is None:
-            from .sansio.http import parse_date
-
             parsed = parse_date(val)
             if parsed is not None:
                 expires = parsed.timestamp()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .ctx import Context, enter, leave
 from .dispatch import Step, drive_sync, needs_teardown, respond_sync, teardown
+from .loops import run_coroutine_sync
 from .sansio.response import FileBody
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -116,8 +117,6 @@ def call(step: Step) -> Any:
     func, args, kwargs = step
     rv = func(*args, **kwargs) if kwargs else func(*args)
     if inspect.iscoroutine(rv):
-        from .loops import run_coroutine_sync
-
         rv = run_coroutine_sync(rv)
     return rv
 
@@ -141,16 +140,12 @@ class _ClosingBody:
     def close(self) -> None:
         body: Any = self._response.response
         if hasattr(body, "aclose"):
-            from .loops import run_coroutine_sync
-
             run_coroutine_sync(body.aclose())
         self._response.close()
 
 
 def _iter_async(body: Any, charset: str) -> Iterator[bytes]:
     """An async iterable body (an async generator, say) driven from the WSGI thread."""
-    from .loops import run_coroutine_sync
-
     while True:
         try:
             chunk = run_coroutine_sync(body.__anext__())

@@ -7,6 +7,7 @@ hand over what they have cheaply (method, path, query bytes) and callables for t
 
 from __future__ import annotations
 
+import io
 import json as _json
 import re
 from collections.abc import Callable, MutableMapping
@@ -18,7 +19,7 @@ from ..exceptions import (
     RequestEntityTooLarge,
     UnsupportedMediaType,
 )
-from .datastructures import EnvironHeaders, ImmutableMultiDict
+from .datastructures import CombinedMultiDict, EnvironHeaders, ImmutableMultiDict
 from .http import (
     Accept,
     Authorization,
@@ -507,8 +508,6 @@ class Request:
         data = self._data
         if data is not None:
             # get_data() read the body first (Flask allows that): parse the cached bytes.
-            import io
-
             self._stream = LimitedStream(io.BytesIO(data), len(data), None)
         self._form, self._files = parse_form(self)
 
@@ -527,8 +526,6 @@ class Request:
     @property
     def values(self) -> ImmutableMultiDict[str, str]:
         """``args`` and ``form`` together (``form`` only for non-GET methods)."""
-        from .datastructures import CombinedMultiDict
-
         if self.method == "GET":
             return CombinedMultiDict([self.args])
         return CombinedMultiDict([self.args, self.form])

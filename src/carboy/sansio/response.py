@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from ..exceptions import RequestedRangeNotSatisfiable
+from . import http
 from .datastructures import Headers, _check_value
 from .http import (
     HTTP_STATUS_CODES,
@@ -458,7 +460,7 @@ class Response:
         if method not in ("GET", "HEAD"):
             return self
         if "date" not in self.headers:
-            self.headers.set("Date", _http().http_date())
+            self.headers.set("Date", http.http_date())
         if accept_ranges:
             unit = "bytes" if accept_ranges is True else accept_ranges
             self.headers.set("Accept-Ranges", unit)
@@ -483,7 +485,6 @@ class Response:
             self.headers.set("Content-Length", "0")
 
     def _apply_range(self, header: Callable[[str], str | None], length: int) -> None:
-        http = _http()
         parsed = http.parse_range_header(header("range"))
         # NOTE: RFC 9110 section 14.2: a server may ignore a Range; carboy ignores
         # malformed ones and multiple ranges, and sends the whole body.
@@ -501,8 +502,6 @@ class Response:
             close = getattr(self.response, "close", None)
             if close is not None:
                 close()
-            from ..exceptions import RequestedRangeNotSatisfiable
-
             raise RequestedRangeNotSatisfiable(length)
         start, stop = selected
         self.status_code = 206
@@ -580,13 +579,6 @@ _ENTITY_HEADERS = (
 )
 
 
-def _http() -> Any:
-    # NOTE: imported on first use: only conditional responses need these parsers.
-    from . import http
-
-    return http
-
-
 def _request_reader(obj: Any) -> tuple[str, Callable[[str], str | None]]:
     """The method and a header getter, from a request or from a WSGI environ."""
     if isinstance(obj, dict):
@@ -610,7 +602,6 @@ def _preconditions(
     last_modified_value: str | None,
 ) -> int | None:
     """412, 304 or ``None`` (go on) for a GET/HEAD, per RFC 9110 section 13.2.2."""
-    http = _http()
     etag, weak = http.unquote_etag(etag_value)
     last_modified = http.parse_date(last_modified_value)
     if_match = header("if-match")
