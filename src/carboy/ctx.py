@@ -64,6 +64,7 @@ class Context:
         "url_adapter",
         "flashes",
         "_after_request_functions",
+        "error",
         "_tokens",
         "_pushes",
         "_preserved",
@@ -77,6 +78,8 @@ class Context:
         self.url_adapter: Any = None
         self.flashes: list[tuple[str, str]] | None = None
         self._after_request_functions: list[Callable[..., Any]] | None = None
+        #: The unhandled exception answered with a 500, passed on to teardown.
+        self.error: BaseException | None = None
         self._tokens: list[contextvars.Token[Context]] = []
         self._pushes = 0
         self._preserved = False

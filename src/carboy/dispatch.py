@@ -269,6 +269,7 @@ def _handle_http_exception(app: Carboy, ctx: Context, e: Any) -> Plan[Any]:
 
 def _handle_exception(app: Carboy, ctx: Context, e: Exception) -> Plan[Response]:
     """An unhandled exception: log it and answer 500 (re-raise when propagating)."""
+    ctx.error = e
     if signals.got_request_exception.receivers:
         signals.got_request_exception.send(
             app, _async_wrapper=app.ensure_sync, exception=e
@@ -285,7 +286,13 @@ def _handle_exception(app: Carboy, ctx: Context, e: Exception) -> Plan[Response]
 
 
 def teardown(app: Carboy, ctx: Context, exc: BaseException | None) -> Plan[None]:
-    """``teardown_request`` (for a request) then ``teardown_appcontext`` functions."""
+    """``teardown_request`` (for a request) then ``teardown_appcontext`` functions.
+
+    They receive ``exc``, or else the exception that was answered with a 500 (as in
+    Flask, where a handled 500 still tears down with the original error).
+    """
+    if exc is None:
+        exc = ctx.error
     request = ctx.request
     if request is not None:
         for func in app._hooks_for(request).teardown_request:
