@@ -12,6 +12,10 @@ import pytest
 
 APP_LAYER = {
     "carboy.app",
+    "carboy.app_requests",
+    "carboy.app_responses",
+    "carboy.app_templates",
+    "carboy.app_urls",
     "carboy.blueprints",
     "carboy.ctx",
     "carboy.dispatch",

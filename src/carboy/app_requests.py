@@ -1,0 +1,192 @@
+"""The application's request handling: how user functions are called (sync or async),
+which hooks and error handlers apply, teardown, logging and sessions."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, cast
+
+from .ctx import _cv_ctx
+from .dispatch import (
+    Hooks,
+    blueprint_chain,
+    collect_hooks,
+    drive_sync,
+    is_http_exception,
+    teardown,
+)
+from .loops import run_coroutine_sync
+
+if TYPE_CHECKING:  # pragma: no cover
+    import logging
+
+    from .app import Carboy
+    from .ctx import Context
+    from .routing import Map
+    from .scaffold import ErrorHandlers
+    from .sessions import SessionInterface, SessionMixin
+    from .wrappers import Request, Response
+
+ExcInfo = (
+    tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
+)
+
+
+class Requests:
+    """Running a request's user functions; a part of :class:`carboy.Carboy`."""
+
+    _async_cache: dict[Any, bool]
+    _hooks_cache: dict[str | None, Hooks]
+    _session_interface: SessionInterface | None
+    error_handler_spec: ErrorHandlers
+    url_map: Map
+    response_class: type[Response]
+
+    if TYPE_CHECKING:  # pragma: no cover
+
+        @property
+        def _domain_matching(self) -> bool: ...
+
+        @property
+        def logger(self) -> logging.Logger: ...
+
+        def _request_domain(self, request: Request) -> str: ...
+
+    # -- sync and async --------------------------------------------------------------------
+
+    def is_async(self, func: Callable[..., Any]) -> bool:
+        """Whether calling ``func`` gives a coroutine (cached per function)."""
+        try:
+            return self._async_cache[func]
+        except (KeyError, TypeError):
+            pass
+        target = func
+        while True:
+            wrapped = getattr(target, "__wrapped__", None)
+            if wrapped is None or inspect.iscoroutinefunction(target):
+                break
+            target = wrapped
+        result = inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
+            type(target).__call__  # the method of a callable object
+        )
+        try:
+            self._async_cache[func] = result
+        except TypeError:  # pragma: no cover - unhashable callables
+            pass
+        return result
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """``func`` as a plain callable: an ``async def`` one is run to completion."""
+        if self.is_async(func):
+            return self.async_to_sync(func)
+        return func
+
+    def async_to_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            return run_coroutine_sync(func(*args, **kwargs))
+
+        return wrapper
+
+    # -- requests ----------------------------------------------------------------------
+
+    def _hooks_for(self, request: Request) -> Hooks:
+        rule = request.url_rule
+        endpoint = rule.endpoint if rule is not None else None
+        hooks = self._hooks_cache.get(endpoint)
+        if hooks is None:
+            hooks = self._hooks_cache[endpoint] = collect_hooks(
+                cast("Carboy", self), blueprint_chain(endpoint)
+            )
+        return hooks
+
+    def _find_error_handler(
+        self, e: BaseException, ctx: Context
+    ) -> Callable[..., Any] | None:
+        spec = self.error_handler_spec
+        if not spec:  # PERF: no handlers registered at all
+            return None
+        code = getattr(e, "code", None) if is_http_exception(e) else None
+        request = ctx.request
+        names: tuple[str | None, ...] = (
+            (*blueprint_chain(request.endpoint), None)
+            if request is not None
+            else (None,)
+        )
+        for c in (code, None) if code is not None else (None,):
+            for name in names:
+                handler_map = spec.get(name, {}).get(c)
+                if not handler_map:
+                    continue
+                for cls in type(e).__mro__:
+                    handler = handler_map.get(cls)
+                    if handler is not None:
+                        return handler
+        return None
+
+    def log_exception(self, ctx: Context, exc_info: ExcInfo) -> None:
+        """Log an unhandled exception with its traceback (the path is escaped)."""
+        request = ctx.request
+        where = ""
+        if request is not None:
+            path = request.path.encode("unicode_escape").decode("ascii")
+            where = f" on {path} [{request.method}]"
+        self.logger.error("Exception%s", where, exc_info=exc_info)
+
+    def make_default_options_response(self, ctx: Context) -> Response:
+        """The automatic ``OPTIONS`` answer: empty, with ``Allow``."""
+        request = ctx.request
+        assert request is not None
+        domain = self._request_domain(request) if self._domain_matching else ""
+        methods = self.url_map.allowed_methods(request.path, domain)
+        rv = self.response_class()
+        rv.headers.set("Allow", ", ".join(sorted(methods)))
+        return rv
+
+    def _teardown(self, ctx: Context, exc: BaseException | None) -> None:
+        drive_sync(teardown(ctx.app, ctx, exc), self._call_sync)
+
+    def _call_sync(self, step: Any) -> Any:
+        func, args, kwargs = step
+        rv = func(*args, **kwargs) if kwargs else func(*args)
+        if inspect.iscoroutine(rv):
+            rv = run_coroutine_sync(rv)
+        return rv
+
+    def do_teardown_request(self, exc: BaseException | None = None) -> None:
+        """Run the teardown functions of the current request's context now."""
+        self._teardown(_cv_ctx.get(), exc)
+
+    # -- sessions ----------------------------------------------------------------------
+
+    @property
+    def session_interface(self) -> SessionInterface:
+        """How sessions are loaded and saved (signed cookies by default)."""
+        if self._session_interface is None:
+            from .sessions import SecureCookieSessionInterface
+
+            self._session_interface = SecureCookieSessionInterface()
+        return self._session_interface
+
+    @session_interface.setter
+    def session_interface(self, value: SessionInterface) -> None:
+        self._session_interface = value
+
+    def _open_session(self, ctx: Context) -> SessionMixin:
+        interface = self.session_interface
+        session = None
+        if ctx.request is not None:
+            session = interface.open_session(ctx.app, ctx.request)
+        if session is None:
+            session = interface.make_null_session(ctx.app)
+        return session
+
+    def _save_session(self, ctx: Context, response: Response) -> None:
+        interface = self.session_interface
+        session = ctx._session
+        assert session is not None
+        if not interface.is_null_session(session):
+            interface.save_session(ctx.app, session, response)
+        else:
+            interface.save_null_session(ctx.app, session, response)

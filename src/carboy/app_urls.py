@@ -1,0 +1,201 @@
+"""The application's URL side: matching a request to a rule, trusted hosts, redirects
+for strict slashes, and building URLs (``url_for``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .ctx import _cv_ctx
+from .dispatch import blueprint_chain
+from .exceptions import BadHost, HTTPException
+from .routing import BuildError, Map, RequestRedirect
+from .sansio.request import host_without_port
+from .sansio.urls import iri_to_uri, url_quote
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .config import Config
+    from .ctx import Context
+    from .wrappers import Request, Response
+
+_NO_SUBDOMAIN = "<invalid>"
+_ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
+# PERF: tuples, not ``A | B`` unions, which are built anew at each isinstance call.
+
+
+class URLs:
+    """Matching and building URLs; a part of :class:`carboy.Carboy`."""
+
+    config: Config
+    url_map: Map
+    subdomain_matching: bool
+    response_class: type[Response]
+    url_build_error_handlers: list[Callable[[Exception, str, dict[str, Any]], str]]
+    url_default_functions: dict[str | None, list[Callable[[str, dict[str, Any]], None]]]
+
+    def match_request(self, ctx: Context, websocket: bool = False) -> None:
+        """Match the request's URL, storing the rule and values or the routing error."""
+        request = ctx.request
+        assert request is not None
+        try:
+            if self.config["TRUSTED_HOSTS"]:
+                self.check_trusted_host(request)
+            if self.url_map.host_matching or self.subdomain_matching:
+                domain = self._request_domain(request)
+            else:
+                domain = ""
+            rule, values = self.url_map.match(
+                request.path, request.method, domain, websocket
+            )
+        except HTTPException as e:
+            request.routing_exception = e
+        else:
+            request.url_rule = rule
+            request.view_args = values
+
+    @property
+    def _domain_matching(self) -> bool:
+        return self.url_map.host_matching or self.subdomain_matching
+
+    def _request_domain(self, request: Request) -> str:
+        host = host_without_port(request.host)
+        if self.url_map.host_matching:
+            return host
+        server_name = host_without_port(self.config["SERVER_NAME"] or "").lower()
+        if not server_name or host == server_name:
+            return ""
+        if not host.endswith("." + server_name):
+            # NOTE: a host outside SERVER_NAME ("evilexample.com" for "example.com")
+            # has no subdomain any rule can match, as in Flask.
+            return _NO_SUBDOMAIN
+        return host[: -len(server_name) - 1]
+
+    def check_trusted_host(self, request: Request) -> None:
+        """Raise 400 unless the request's host is in ``TRUSTED_HOSTS`` (when set)."""
+        trusted = self.config["TRUSTED_HOSTS"]
+        if not trusted:
+            return
+        host = host_without_port(request.host)
+        for pattern in trusted:
+            pattern = pattern.lower()
+            if pattern.startswith("."):
+                if host == pattern[1:] or host.endswith(pattern):
+                    return
+            elif host == pattern:
+                return
+        raise BadHost(f"Host {request.host!r} is not trusted.")
+
+    def redirect_response(self, ctx: Context, e: RequestRedirect) -> Response:
+        """The 308 for a strict-slash or ``redirect_to`` rule, with a safe ``Location``.
+
+        NOTE: the target is made relative to the request path ("./name/"), so a path
+        such as ``//evil.example`` can never become a protocol-relative redirect.
+        """
+        request = ctx.request
+        assert request is not None
+        target = e.new_url
+        location = _relative_location(
+            request.root_path + request.path, request.root_path + target
+        )
+        query = request.query_string.decode("latin-1")
+        if query and "?" not in target:
+            location = f"{location}?{query}"
+        rv = self.response_class(status=e.code)
+        rv.headers.set("Location", iri_to_uri(location))
+        return rv
+
+    # -- URLs ----------------------------------------------------------------------------
+
+    def url_for(
+        self,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        """The URL for ``endpoint`` with ``values`` (unknown ones become the query).
+
+        ``url_for(".view")`` is relative to the current request's blueprint.
+        """
+        ctx = _cv_ctx.get(None)
+        request = ctx.request if ctx is not None else None
+        if request is not None:
+            blueprint = request.blueprint
+            if endpoint[:1] == ".":
+                endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
+            if _external is None:
+                _external = _scheme is not None
+            scheme = _scheme or request.scheme
+            host = request.host
+            root = request.root_path
+        else:
+            if endpoint[:1] == ".":
+                endpoint = endpoint[1:]
+            if _external is None:
+                _external = True
+            server_name = self.config["SERVER_NAME"]
+            if server_name is None and _external:
+                raise RuntimeError(
+                    "Unable to build URLs outside an active request without"
+                    " 'SERVER_NAME' configured. Also configure 'APPLICATION_ROOT' and"
+                    " 'PREFERRED_URL_SCHEME' as needed."
+                )
+            scheme = _scheme or self.config["PREFERRED_URL_SCHEME"]
+            host = server_name or ""
+            root = (self.config["APPLICATION_ROOT"] or "/").rstrip("/")
+        if _scheme is not None and not _external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+        self.inject_url_defaults(endpoint, values)
+        try:
+            domain, path = self.url_map.build(endpoint, values, _method)
+        except BuildError as error:
+            values.update(
+                _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external
+            )
+            return self.handle_url_build_error(error, endpoint, values)
+        if domain:
+            if self.url_map.host_matching:
+                host = domain
+            else:
+                base = self.config["SERVER_NAME"] or host
+                host = f"{domain}.{base}"
+            _external = True
+        rv = f"{url_quote(root)}{path}" if root else path
+        if _external:
+            rv = f"{scheme}://{host}{rv}"
+        if _anchor is not None:
+            rv = f"{rv}#{url_quote(_anchor, safe=_ANCHOR_SAFE)}"
+        return rv
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, Any]) -> None:
+        """Let ``url_defaults`` functions fill ``values`` for ``endpoint``."""
+        names: tuple[str | None, ...] = (None, *reversed(blueprint_chain(endpoint)))
+        for name in names:
+            for func in self.url_default_functions.get(name, ()):
+                func(endpoint, values)
+
+    def handle_url_build_error(
+        self, error: BuildError, endpoint: str, values: dict[str, Any]
+    ) -> str:
+        """Give ``url_build_error_handlers`` a chance; re-raise if none returns a URL."""
+        for handler in self.url_build_error_handlers:
+            try:
+                rv = handler(error, endpoint, values)
+            except BuildError as e:
+                error = e
+            else:
+                if rv is not None:
+                    return rv
+        raise error
+
+
+def _relative_location(current: str, target: str) -> str:
+    """A relative reference from path ``current`` to path ``target``, such as "./b/"."""
+    base_dir = current.rpartition("/")[0] + "/"
+    if target.startswith(base_dir):
+        rest = target[len(base_dir) :]
+        return "./" + url_quote(rest, safe="/:@!$&'()*+,;=?")
+    return url_quote(target, safe="/:@!$&'()*+,;=?").replace("//", "/%2F")
