@@ -1,0 +1,7 @@
+"""Optional first-party batteries: ``carboy.ext.csrf``, ``carboy.ext.wtf``,
+``carboy.ext.login`` and ``carboy.ext.cors``.
+
+Each is a tool built on the application's public API (hooks, ``app.extensions``,
+template globals); nothing in carboy imports them, so ``import carboy`` loads none of
+them. Extras name their dependencies: ``pip install 'carboy[forms]'`` for WTForms.
+"""
