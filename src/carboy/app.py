@@ -20,7 +20,7 @@ from .dispatch import Hooks
 from .exceptions import Aborter, NotFound
 from .json import DefaultJSONProvider, JSONProvider
 from .routing import Map, Rule
-from .scaffold import Scaffold, get_root_path
+from .scaffold import Scaffold, find_package
 from .wrappers import Request as Request
 from .wrappers import Response as Response
 
@@ -221,8 +221,13 @@ class Carboy(URLs, Responses, Templates, Requests, Scaffold):
         return self.config_class(root_path, defaults)
 
     def auto_find_instance_path(self) -> str:
-        """``<root>/instance`` beside the app's package or module."""
-        return os.path.join(get_root_path(self.import_name), "instance")
+        """The instance folder, as Flask finds it: ``instance`` beside the app's
+        top-level package or module, or ``<prefix>/var/<name>-instance`` when it is
+        installed."""
+        prefix, folder = find_package(self.import_name)
+        if prefix is None:
+            return os.path.join(folder, "instance")
+        return os.path.join(prefix, "var", f"{self.name}-instance")
 
     def open_instance_resource(self, resource: str, mode: str = "rb") -> Any:
         return open(os.path.join(self.instance_path, resource), mode)

@@ -42,6 +42,71 @@ def get_root_path(import_name: str) -> str:
     return os.path.dirname(os.path.abspath(spec.origin))
 
 
+def _is_within(path: str, folder: str) -> bool:
+    try:
+        return os.path.commonpath([path, folder]) == folder
+    except ValueError:  # pragma: no cover - different drives (Windows)
+        return False
+
+
+def _package_parent(import_name: str) -> str:
+    """The folder that holds the top-level module or package of ``import_name`` (the
+    folder on ``sys.path`` it was found in), or the cwd when it cannot be found."""
+    top = import_name.partition(".")[0]
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None:
+        return os.getcwd()
+    locations = list(spec.submodule_search_locations or ())
+    if not locations:  # a module: its file is directly on the search path
+        assert spec.origin is not None
+        return os.path.dirname(os.path.abspath(spec.origin))
+    if spec.origin not in {
+        None,
+        "namespace",
+    }:  # a regular package: <parent>/pkg/__init__.py
+        return os.path.dirname(os.path.dirname(os.path.abspath(spec.origin)))
+    # NOTE: a namespace package spans several folders; pick the one that holds the
+    # app's own subpackage, else the first.
+    chosen = locations[0]
+    try:
+        sub = importlib.util.find_spec(import_name) if "." in import_name else None
+    except (ImportError, ValueError):
+        sub = None
+    if sub is not None:
+        where = list(sub.submodule_search_locations or ())
+        if not where and sub.origin:
+            where = [os.path.dirname(sub.origin)]
+        if where:
+            own = os.path.commonpath([os.path.abspath(w) for w in where])
+            chosen = next(
+                (loc for loc in locations if _is_within(own, os.path.abspath(loc))),
+                chosen,
+            )
+    return os.path.dirname(os.path.abspath(chosen))
+
+
+def find_package(import_name: str) -> tuple[str | None, str]:
+    """``(prefix, folder)`` for ``import_name``: ``folder`` holds its top-level module
+    or package; ``prefix`` is the installation prefix when it is installed (in
+    ``sys.prefix`` or a ``site-packages`` folder), else ``None``."""
+    folder = _package_parent(import_name)
+    prefix = os.path.abspath(sys.prefix)
+    if _is_within(os.path.abspath(folder), prefix):
+        return prefix, folder
+    parent, name = os.path.split(folder)
+    if name.lower() == "site-packages":
+        grandparent, lib = os.path.split(parent)
+        if lib.lower() == "lib":  # <prefix>/Lib/site-packages (Windows)
+            return grandparent, folder
+        if os.path.basename(grandparent).lower() == "lib":  # <prefix>/lib/pythonX.Y/...
+            return os.path.dirname(grandparent), folder
+        return parent, folder
+    return None, folder
+
+
 def template_decorator(
     add: Callable[..., None], name: str | Callable[..., Any] | None
 ) -> Any:
