@@ -387,3 +387,50 @@ def test_redirect_default_code_and_escaping() -> None:
 def test_redirect_works_without_context() -> None:
     rv = redirect("https://example.test/ü")
     assert rv.headers["Location"] == "https://example.test/%C3%BC"
+
+
+class _AppResponse(Response):
+    pass
+
+
+class _RedirectingApp(Carboy):
+    response_class = _AppResponse
+
+    def redirect(self, location: str, code: int = 302) -> Response:
+        rv = super().redirect(location, code)
+        rv.headers["X-Redirected-By"] = "app"
+        return rv
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_redirect_uses_the_current_apps_redirect(protocol: str, is_async: bool) -> None:
+    app = _RedirectingApp("redirecting", static_folder=None)
+
+    if is_async:
+
+        @app.get("/")
+        async def index() -> Response:
+            return redirect("/to", 307)
+
+    else:
+
+        @app.get("/")
+        def index() -> Response:
+            return redirect("/to", 307)
+
+    rv = app.test_client(protocol=protocol).get("/")
+    assert rv.status_code == 307
+    assert rv.headers["Location"] == "/to"
+    assert rv.headers["X-Redirected-By"] == "app"
+    with app.app_context():
+        made = redirect("/x", Response=Response)  # the app's class wins, as in Flask
+        assert type(made) is _AppResponse
+        assert made.headers["X-Redirected-By"] == "app"
+    assert type(app.redirect("/y")) is _AppResponse
+
+
+def test_redirect_outside_an_app_uses_the_given_class() -> None:
+    rv = redirect("/z", 301, Response=_AppResponse)
+    assert type(rv) is _AppResponse
+    assert rv.status_code == 301
+    assert type(redirect("/z")) is Response

@@ -186,3 +186,30 @@ def test_defaults_are_used_to_pick_rule(app: Carboy) -> None:
     with app.test_request_context():
         assert url_for("page", n=1) == "/page/"
         assert url_for("page", n=2) == "/page/2"
+
+
+@pytest.mark.parametrize("name", ["self", "endpoint", "values"])
+def test_any_keyword_is_a_url_value(
+    app: Carboy, client: CarboyClient, name: str
+) -> None:
+    # The endpoint is positional-only, so no keyword name is taken by the signature.
+    @app.get(f"/by/<{name}>")
+    def by(**kwargs: str) -> str:
+        return (
+            url_for("by", **{name: kwargs[name] + "x"})
+            + " "
+            + url_for("by", **{name: "q"}, other="1")
+        )
+
+    assert client.get("/by/a").data == b"/by/ax /by/q?other=1"
+    with app.test_request_context():
+        assert app.url_for("by", **{name: "v"}) == "/by/v"
+        assert url_for("by", **{name: "v"}) == "/by/v"
+
+
+def test_self_as_a_query_value(routed: Carboy) -> None:
+    with routed.test_request_context():
+        assert url_for("index", self="me") == "/?self=me"
+        assert routed.url_for("index", self="me", endpoint="e") == (
+            "/?self=me&endpoint=e"
+        )

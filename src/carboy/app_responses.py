@@ -28,6 +28,13 @@ class Responses:
     response_class: type[Response]
     json: JSONProvider
 
+    def redirect(self, location: str, code: int = 302) -> Response:
+        """A redirect response of this app's ``response_class``; ``carboy.redirect``
+        calls it when an app is active, so a subclass can change every redirect."""
+        from .helpers import build_redirect
+
+        return build_redirect(location, code, self.response_class)
+
     def make_response(self, rv: Any) -> Response:
         """Turn a view's return value into a :class:`Response`, as Flask does.
 

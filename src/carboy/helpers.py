@@ -15,8 +15,10 @@ from .sansio.urls import iri_to_uri
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import Response
+    from .sansio.response import Response as _SansioResponse
 
 T = TypeVar("T")
+R = TypeVar("R", bound="_SansioResponse")
 
 
 def _ctx_or_error(what: str) -> Context:
@@ -31,6 +33,7 @@ def _ctx_or_error(what: str) -> Context:
 
 def url_for(
     endpoint: str,
+    /,
     *,
     _anchor: str | None = None,
     _method: str | None = None,
@@ -41,7 +44,8 @@ def url_for(
     """The URL for ``endpoint``: ``url_for("user", id=7)`` → ``"/users/7"``.
 
     Values the rule does not use become the query string (lists repeat the key).
-    ``_external=True`` gives an absolute URL, ``_anchor`` a ``#fragment``.
+    Any name is a value, ``self`` and ``endpoint`` included: the endpoint is
+    positional-only. ``_external=True`` gives an absolute URL, ``_anchor`` a ``#fragment``.
     """
     return _ctx_or_error("url_for").app.url_for(
         endpoint,
@@ -60,14 +64,26 @@ def redirect(
 ) -> Response:
     """A redirect response to ``location``.
 
+    Inside an app context this is ``current_app.redirect(location, code)`` (the app's
+    response class, and whatever a subclass changes); ``Response`` is used only
+    outside one.
+    """
+    ctx = _cv_ctx.get(None)
+    if ctx is not None:
+        return ctx.app.redirect(location, code)
+    if Response is None:
+        from . import wrappers
+
+        Response = wrappers.Response  # noqa: N806
+    return build_redirect(location, code, Response)
+
+
+def build_redirect(location: str, code: int, response_class: type[R]) -> R:
+    """The redirect response behind ``redirect`` and ``Carboy.redirect``.
+
     NOTE: CR, LF and other unsafe characters in ``location`` are percent-encoded, so a
     user-supplied target can never add a header.
     """
-    if Response is None:
-        from . import app as app_module
-
-        ctx = _cv_ctx.get(None)
-        Response = ctx.app.response_class if ctx is not None else app_module.Response  # noqa: N806
     location = iri_to_uri(location)
     body = (
         "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n"
@@ -75,7 +91,7 @@ def redirect(
         f' target URL: <a href="{html.escape(location)}">{html.escape(location)}</a>.'
         " If not, click the link.\n"
     )
-    rv = Response(body, code, mimetype="text/html")
+    rv = response_class(body, code, mimetype="text/html")
     rv.headers.set("Location", location)
     return rv
 
