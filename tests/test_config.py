@@ -6,6 +6,7 @@ import json
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -198,3 +199,64 @@ def test_config_changes_behaviour(protocol: str) -> None:
         raise ValueError()
 
     assert app.test_client(protocol=protocol).get("/").status_code == 500
+
+
+def test_from_prefixed_env_flask_prefix_for_a_ported_app(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FLASK_SECRET_KEY", "from flask env")
+    monkeypatch.setenv("FLASK_SQLALCHEMY__POOL", '{"size": 5}')
+    monkeypatch.setenv("CARBOY_NOT_READ", "1")
+    app = Carboy("ported", static_folder=None)
+    assert app.config.from_prefixed_env(prefix="FLASK") is True
+    assert app.secret_key == "from flask env"
+    assert app.config["SQLALCHEMY"] == {"POOL": {"size": 5}}
+    assert "NOT_READ" not in app.config
+
+
+def test_from_prefixed_env_default_prefix_is_carboy_exactly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CARBOY_MAX_CONTENT_LENGTH", "1024")
+    monkeypatch.setenv("CARBOYX_OTHER", "1")
+    monkeypatch.setenv("FLASK_SECRET_KEY", "ignored")
+    app = Carboy("prefixed", static_folder=None)
+    app.config.from_prefixed_env()
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024
+    assert "X_OTHER" not in app.config and "OTHER" not in app.config
+    assert app.secret_key is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("null", None),
+        ("false", False),
+        ("1.5", 1.5),
+        ('"quoted"', "quoted"),
+        ('{"a": [1, {"b": null}]}', {"a": [1, {"b": None}]}),
+        ("not json", "not json"),
+        ("1.2.3", "1.2.3"),
+        ("[1, 2", "[1, 2"),
+        ("", ""),
+    ],
+)
+def test_from_prefixed_env_values_are_json_when_they_parse(
+    monkeypatch: pytest.MonkeyPatch, raw: str, value: Any
+) -> None:
+    monkeypatch.setenv("CARBOY_VALUE", raw)
+    config = Config()
+    config.from_prefixed_env()
+    assert config["VALUE"] == value
+    assert type(config["VALUE"]) is type(value)
+
+
+def test_from_prefixed_env_nested_keys_merge_into_existing_dicts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CARBOY_DB__OPTIONS__TIMEOUT", "5")
+    monkeypatch.setenv("CARBOY_DB__NAME", "main")
+    config = Config()
+    config["DB"] = {"OPTIONS": {"RETRY": True}, "NAME": "old"}
+    config.from_prefixed_env()
+    assert config["DB"] == {"OPTIONS": {"RETRY": True, "TIMEOUT": 5}, "NAME": "main"}
