@@ -14,10 +14,14 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import functools
+import importlib.metadata
 import io
 import json as _json
 import mimetypes
 import secrets
+import sys
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -26,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from .app import Response
-from .ctx import Context, _cv_ctx, enter, leave
+from .ctx import Context, _cv_ctx
+from .logging import ERRORS_EXTENSION
 from .sansio.datastructures import Headers
 from .sansio.http import parse_cookie, parse_date
 from .sansio.http.cookies import _quote_cookie_value
@@ -54,11 +59,16 @@ class FileUpload:
 
 
 def _as_file(value: Any) -> FileUpload | None:
+    """A file to upload from a ``data`` value: a file object, a ``FileStorage``, or a
+    tuple ``(file, filename)`` or ``(file, filename, content_type)``."""
     if isinstance(value, FileUpload):
         return value
     if isinstance(value, tuple) and value and hasattr(value[0], "read"):
         return FileUpload(*value)
     if hasattr(value, "read"):
+        filename = getattr(value, "filename", None)
+        if isinstance(filename, str):  # a FileStorage: its own name and type
+            return FileUpload(value, filename, getattr(value, "content_type", None))
         return FileUpload(value)
     return None
 
@@ -147,8 +157,23 @@ def build_environ(
     environ_base: Mapping[str, Any] | None = None,
     environ_overrides: Mapping[str, Any] | None = None,
     json_dumps: Any = None,
+    *,
+    errors_stream: Any = None,
+    input_stream: Any = None,
+    content_length: int | None = None,
+    mimetype: str | None = None,
+    auth: Any = None,
+    multithread: bool = False,
+    multiprocess: bool = False,
+    run_once: bool = False,
 ) -> dict[str, Any]:
-    """A WSGI environ for a request, as the test client sends it."""
+    """A WSGI environ for a request, as the test client sends it.
+
+    The arguments are those of Flask's test client: ``environ_base`` is the starting
+    point (the request's own keys win over it), ``environ_overrides`` has the last
+    word, ``errors_stream`` is ``wsgi.errors`` (``sys.stderr`` by default), ``auth`` a
+    ``(username, password)`` pair for Basic authentication.
+    """
     parts = urlsplit(path)
     if parts.scheme or parts.netloc:
         base_url = f"{parts.scheme or 'http'}://{parts.netloc}"
@@ -156,45 +181,46 @@ def build_environ(
     scheme = base.scheme or "http"
     host = base.netloc or "localhost"
     script_root = base.path.rstrip("/")
-    qs = parts.query
-    if query_string is not None:
-        if isinstance(query_string, bytes):
-            qs = query_string.decode("latin-1")
-        elif isinstance(query_string, str):
-            qs = query_string
-        else:
-            qs = url_encode(_pairs(query_string))
+    qs = parts.query if query_string is None else _query_string(query_string)
     hdrs = Headers(headers)
-    body, content_type = _encode_body(data, json, content_type, json_dumps)
+    if auth is not None:
+        hdrs.set("Authorization", _auth_header(auth))
+    if input_stream is not None:
+        data = _only_stream(input_stream, data, json)
+    body, content_type = _encode_body(data, json, content_type or mimetype, json_dumps)
     if content_type is None:
         content_type = hdrs.get("Content-Type")
     hdrs.remove("Content-Type")
     hostname = host_without_port(host)
     port = host[len(hostname) + 1 :]
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method.upper(),
-        "SCRIPT_NAME": script_root,
-        "PATH_INFO": url_unquote_path(parts.path or "/"),
-        "QUERY_STRING": qs,
-        "SERVER_NAME": hostname,
-        "SERVER_PORT": port or ("443" if scheme == "https" else "80"),
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "HTTP_HOST": host,
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": scheme,
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": io.StringIO(),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    if environ_base:
-        environ.update(environ_base)
+    environ: dict[str, Any] = dict(environ_base or ())
+    environ.setdefault("REMOTE_ADDR", "127.0.0.1")
+    environ.update(
+        {
+            "REQUEST_METHOD": method.upper(),
+            "SCRIPT_NAME": script_root,
+            "PATH_INFO": url_unquote_path(parts.path or "/"),
+            "QUERY_STRING": qs,
+            "SERVER_NAME": hostname,
+            "SERVER_PORT": port or ("443" if scheme == "https" else "80"),
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": host,
+            "wsgi.version": (1, 0),
+            "wsgi.url_scheme": scheme,
+            "wsgi.input": io.BytesIO(body),
+            "wsgi.errors": sys.stderr if errors_stream is None else errors_stream,
+            "wsgi.multithread": multithread,
+            "wsgi.multiprocess": multiprocess,
+            "wsgi.run_once": run_once,
+        }
+    )
     if body or method.upper() in {"POST", "PUT", "PATCH"}:
         environ["CONTENT_LENGTH"] = str(len(body))
+    if content_length is not None:
+        environ["CONTENT_LENGTH"] = str(content_length)
     if content_type:
         environ["CONTENT_TYPE"] = content_type
+    sent: set[str] = set()  # a header replaces an ``environ_base`` key, repeats join
     for name, value in hdrs:
         key = name.upper().replace("-", "_")
         if key in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
@@ -202,13 +228,67 @@ def build_environ(
             continue
         key = f"HTTP_{key}"
         environ[key] = (
-            f"{environ[key]}, {value}"
-            if key in environ and key != "HTTP_HOST"
-            else value
+            f"{environ[key]}, {value}" if key in sent and key != "HTTP_HOST" else value
         )
+        sent.add(key)
     if environ_overrides:
         environ.update(environ_overrides)
     return environ
+
+
+def _only_stream(input_stream: Any, data: Any, json: Any) -> Any:
+    if data is not None or json is not None:
+        raise TypeError("Pass 'input_stream' or 'data'/'json', not both.")
+    return input_stream
+
+
+def _query_string(query_string: Mapping[str, Any] | str | bytes) -> str:
+    if isinstance(query_string, bytes):
+        return query_string.decode("latin-1")
+    if isinstance(query_string, str):
+        return query_string
+    return url_encode(_pairs(query_string))
+
+
+def _auth_header(auth: Any) -> str:
+    if isinstance(auth, tuple):
+        username, password = auth
+        token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
+        return f"Basic {token}"
+    if isinstance(auth, str):
+        return auth
+    return str(auth.to_header())
+
+
+def environ_for_app(
+    app: Carboy,
+    path: str = "/",
+    base_url: str | None = None,
+    subdomain: str | None = None,
+    url_scheme: str | None = None,
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """A test environ with the app's defaults, as Flask's test client builds it.
+
+    Without ``base_url``, the host is ``SERVER_NAME`` (``localhost`` when unset), with
+    ``subdomain`` in front of it; the scheme is ``url_scheme`` or
+    ``PREFERRED_URL_SCHEME``; the script root is ``APPLICATION_ROOT``. A full URL as
+    ``path`` gives its own scheme and host.
+    """
+    if base_url is None:
+        config = app.config
+        host = config["SERVER_NAME"] or "localhost"
+        if subdomain:
+            host = f"{subdomain}.{host}"
+        scheme = url_scheme or config["PREFERRED_URL_SCHEME"] or "http"
+        root = (config["APPLICATION_ROOT"] or "/").lstrip("/")
+        parts = urlsplit(path)
+        base_url = f"{parts.scheme or scheme}://{parts.netloc or host}/{root}"
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+    elif subdomain or url_scheme:
+        raise ValueError("Pass 'subdomain' or 'url_scheme' without 'base_url'.")
+    kwargs.setdefault("json_dumps", app.json.dumps)
+    return build_environ(path, base_url, **kwargs)
 
 
 def url_unquote_path(path: str) -> str:
@@ -220,7 +300,7 @@ def url_unquote_path(path: str) -> str:
 
 def build_request(app: Carboy, *args: Any, **kwargs: Any) -> Request:
     """A request object for ``app.test_request_context(...)``."""
-    return request_from_environ(app, build_environ(*args, **kwargs))
+    return request_from_environ(app, environ_for_app(app, *args, **kwargs))
 
 
 def scope_from_environ(environ: dict[str, Any]) -> dict[str, Any]:
@@ -256,7 +336,9 @@ def scope_from_environ(environ: dict[str, Any]) -> dict[str, Any]:
         "headers": headers,
         "client": (environ.get("REMOTE_ADDR", "127.0.0.1"), 50000),
         "server": (environ["SERVER_NAME"], int(environ["SERVER_PORT"])),
-        "extensions": {},
+        # ASGI has no error stream; the test client passes ``errors_stream`` on here
+        # for ``app.logger`` (see carboy.logging).
+        "extensions": {ERRORS_EXTENSION: environ.get("wsgi.errors", sys.stderr)},
     }
 
 
@@ -317,13 +399,41 @@ def _parse_set_cookie(header: str, default_domain: str) -> _Cookie:
     return _Cookie(key.strip(), value, domain, path, expires)
 
 
+_REDIRECT_CODES = frozenset({301, 302, 303, 305, 307, 308})
+
+
+def _current_url(environ: dict[str, Any]) -> str:
+    url = (
+        f"{environ['wsgi.url_scheme']}://{environ['HTTP_HOST']}"
+        f"{url_quote(environ['SCRIPT_NAME'] + environ['PATH_INFO'])}"
+    )
+    if environ["QUERY_STRING"]:
+        url += "?" + environ["QUERY_STRING"]
+    return url
+
+
+@functools.cache
+def _user_agent() -> str:
+    try:
+        return f"carboy/{importlib.metadata.version('carboy')}"
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        return "carboy"
+
+
 class _ClientBase:
+    #: Follow a redirect to a subdomain of the current host (other hosts never).
+    allow_subdomain_redirects = False
+
     def __init__(self, app: Carboy, use_cookies: bool = True) -> None:
         self.application = app
         self.app = app
         self.use_cookies = use_cookies
         self._cookies: dict[tuple[str, str, str], _Cookie] = {}
-        self.environ_base: dict[str, Any] = {}
+        #: The start of every request's environ; ``environ_base=`` adds to it per call.
+        self.environ_base: dict[str, Any] = {
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_USER_AGENT": _user_agent(),
+        }
 
     # -- cookies -----------------------------------------------------------------------
 
@@ -391,15 +501,21 @@ class _ClientBase:
             client.get("/profile")   # runs with user_id in its session
 
         Arguments build the request as for ``client.get`` (a path, ``base_url``...).
+        Inside the block a request context is active (``request`` is usable); its
+        teardown functions run when the block ends. Raises ``TypeError`` for a client
+        without cookies and ``RuntimeError`` when no session can be opened.
         """
+        if not self.use_cookies:
+            raise TypeError(
+                "Cookies are disabled: session_transaction() needs a client created"
+                " with 'use_cookies=True'."
+            )
         app = self.application
         environ = self._environ(*args, **kwargs)
-        request = request_from_environ(app, environ)
-        ctx = Context(app, request)
-        token = enter(ctx)
-        try:
+        ctx = app.request_context(request_from_environ(app, environ))
+        with ctx:
             interface = app.session_interface
-            session = interface.open_session(app, request)
+            session = interface.open_session(app, ctx.request)  # type: ignore[arg-type]
             if session is None:
                 raise RuntimeError(
                     "The session interface did not open a session for the test"
@@ -409,43 +525,100 @@ class _ClientBase:
             response = app.response_class()
             if not interface.is_null_session(session):
                 interface.save_session(app, session, response)
-        finally:
-            leave(ctx, token)
         self._store_cookies(environ, response)
 
     def _environ(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        base = dict(self.environ_base)
-        base.update(kwargs.pop("environ_base", None) or {})
-        kwargs["environ_base"] = base
-        kwargs.setdefault("json_dumps", self.application.json.dumps)
-        environ = build_environ(*args, **kwargs)
+        if args and isinstance(args[0], dict):  # a ready environ, as Werkzeug allows
+            if len(args) > 1 or kwargs:
+                raise TypeError("Pass an environ alone, without other arguments.")
+            # Keys the environ lacks come from a default request.
+            environ = environ_for_app(self.application, environ_base=self.environ_base)
+            environ.update(args[0])
+        else:
+            base = dict(self.environ_base)
+            base.update(kwargs.pop("environ_base", None) or {})
+            kwargs["environ_base"] = base
+            environ = environ_for_app(self.application, *args, **kwargs)
         self._cookie_header(environ)
         return environ
 
+    def _follow(
+        self,
+        response: TestResponse,
+        environ: dict[str, Any],
+        kwargs: dict[str, Any],
+        history: list[TestResponse],
+        follow_redirects: bool,
+    ) -> tuple[str, dict[str, Any]] | None:
+        """The next request of a redirect chain, or ``None`` where the chain ends."""
+        if (
+            not follow_redirects
+            or response.status_code not in _REDIRECT_CODES
+            or "Location" not in response.headers
+        ):
+            return None
+        location = urljoin(_current_url(environ), response.headers["Location"])
+        # A loop repeats a redirect already followed: the same code to the same URL.
+        if any(
+            r.status_code == response.status_code
+            and r.request is not None
+            and urljoin(r.request.url, r.headers["Location"]) == location
+            for r in history
+        ):
+            raise RuntimeError(
+                f"Redirect loop: the {response.status_code} redirect to {location!r}"
+                " was already followed, so the test client stops following redirects."
+            )
+        history.append(response)
+        if len(history) > 30:
+            raise RuntimeError("The test client followed more than 30 redirects.")
+        return self._redirect_target(
+            response,
+            environ,
+            environ["REQUEST_METHOD"],
+            kwargs,
+            self.allow_subdomain_redirects,
+        )
+
     @staticmethod
     def _redirect_target(
-        response: Response, environ: dict[str, Any], method: str, kwargs: dict[str, Any]
+        response: Response,
+        environ: dict[str, Any],
+        method: str,
+        kwargs: dict[str, Any],
+        allow_subdomains: bool,
     ) -> tuple[str, dict[str, Any]]:
-        current = (
-            f"{environ['wsgi.url_scheme']}://{environ['HTTP_HOST']}"
-            f"{url_quote(environ['SCRIPT_NAME'] + environ['PATH_INFO'])}"
-        )
-        if environ["QUERY_STRING"]:
-            current += "?" + environ["QUERY_STRING"]
-        location = urljoin(current, response.headers["Location"])
+        location = urljoin(_current_url(environ), response.headers["Location"])
+        target = urlsplit(location)
+        here = environ["SERVER_NAME"].lower().split(".")
+        there = (target.hostname or "").split(".")
+        if there != here:
+            if there[-len(here) :] != here:
+                raise RuntimeError(
+                    f"The test client does not follow a redirect to another host"
+                    f" ({location!r}); it sends every request to the app."
+                )
+            if not allow_subdomains:
+                raise RuntimeError(
+                    f"Following a redirect to a subdomain ({location!r}) needs"
+                    " 'client.allow_subdomain_redirects = True'."
+                )
         new = dict(kwargs)
-        new.pop("query_string", None)
+        for key in ("query_string", "subdomain", "url_scheme", "input_stream"):
+            new.pop(key, None)
         if response.status_code in {307, 308}:
             new["method"] = method
         else:
             new["method"] = "HEAD" if method == "HEAD" else "GET"
-            for key in ("data", "json", "content_type"):
+            for key in ("data", "json", "content_type", "mimetype", "content_length"):
                 new.pop(key, None)
-        target = urlsplit(location)
-        new["base_url"] = f"{target.scheme}://{target.netloc}{environ['SCRIPT_NAME']}"
+        root = environ["SCRIPT_NAME"]
         path = target.path
-        if environ["SCRIPT_NAME"] and path.startswith(environ["SCRIPT_NAME"]):
-            path = path[len(environ["SCRIPT_NAME"]) :]
+        if path == root or path.startswith(root + "/"):
+            path = path[len(root) :]
+        else:  # not under the script root: the whole path, no root
+            root = ""
+        new["base_url"] = f"{target.scheme}://{target.netloc}{root}"
         return path + (f"?{target.query}" if target.query else ""), new
 
 
@@ -499,7 +672,7 @@ class CarboyClient(_ClientBase):
 
     def open(
         self,
-        path: str = "/",
+        path: str | dict[str, Any] = "/",
         *args: Any,
         follow_redirects: bool = False,
         buffered: bool = False,
@@ -507,23 +680,15 @@ class CarboyClient(_ClientBase):
     ) -> TestResponse:
         """Send a request; ``get``, ``post``... call this with their method."""
         self._release()
-        method = kwargs.get("method", "GET").upper()
         history: list[TestResponse] = []
         while True:
             environ = self._environ(path, *args, **kwargs)
             response = self._run(environ)
             response.history = tuple(history)
-            if (
-                not follow_redirects
-                or response.status_code not in {301, 302, 303, 305, 307, 308}
-                or "Location" not in response.headers
-            ):
+            target = self._follow(response, environ, kwargs, history, follow_redirects)
+            if target is None:
                 return response
-            history.append(response)
-            if len(history) > 30:
-                raise RuntimeError("The test client followed more than 30 redirects.")
-            path, kwargs = self._redirect_target(response, environ, method, kwargs)
-            method = kwargs["method"]
+            path, kwargs = target
             args = ()
 
     def _run(self, environ: dict[str, Any]) -> TestResponse:
@@ -657,9 +822,12 @@ class AsyncClient(_ClientBase):
         return None
 
     async def open(
-        self, path: str = "/", *args: Any, follow_redirects: bool = False, **kwargs: Any
+        self,
+        path: str | dict[str, Any] = "/",
+        *args: Any,
+        follow_redirects: bool = False,
+        **kwargs: Any,
     ) -> TestResponse:
-        method = kwargs.get("method", "GET").upper()
         history: list[TestResponse] = []
         while True:
             environ = self._environ(path, *args, **kwargs)
@@ -671,17 +839,10 @@ class AsyncClient(_ClientBase):
             response.request = request_from_environ(self.application, environ)
             response.history = tuple(history)
             self._store_cookies(environ, response)
-            if (
-                not follow_redirects
-                or status not in {301, 302, 303, 305, 307, 308}
-                or "Location" not in response.headers
-            ):
+            target = self._follow(response, environ, kwargs, history, follow_redirects)
+            if target is None:
                 return response
-            history.append(response)
-            if len(history) > 30:
-                raise RuntimeError("The test client followed more than 30 redirects.")
-            path, kwargs = self._redirect_target(response, environ, method, kwargs)
-            method = kwargs["method"]
+            path, kwargs = target
             args = ()
 
     async def get(self, *args: Any, **kw: Any) -> TestResponse:
