@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import weakref
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from types import TracebackType
@@ -164,11 +165,20 @@ class Carboy(URLs, Responses, Templates, Requests, Scaffold):
             assert bool(static_host) == host_matching, (
                 "Invalid static_host/host_matching combination"
             )
+            # NOTE: a weak reference, not the bound method: the app must not hold
+            # itself through its own view, so that dropping it frees it at once.
+            self_ref = weakref.ref(self)
+
+            def send_static(filename: str) -> Response:
+                app = self_ref()
+                assert app is not None
+                return app.send_static_file(filename)
+
             self.add_url_rule(
                 f"{self.static_url_path}/<path:filename>",
                 endpoint="static",
                 host=static_host,
-                view_func=self.send_static_file,
+                view_func=send_static,
             )
 
     # -- setup -----------------------------------------------------------------------------

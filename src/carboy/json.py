@@ -12,6 +12,7 @@ import dataclasses
 import decimal
 import json as _json
 import uuid
+import weakref
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +47,8 @@ class JSONProvider:
     """The interface ``app.json`` implements; subclass it to change JSON handling."""
 
     def __init__(self, app: Carboy) -> None:
-        self._app = app
+        # A proxy, not the app: ``app.json`` must not keep its app alive (no cycle).
+        self._app: Carboy = weakref.proxy(app)
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         return _json.dumps(obj, **kwargs)

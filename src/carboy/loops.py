@@ -18,6 +18,10 @@ class _ThreadRunner:
         import asyncio  # PERF: loaded only by the first async call under WSGI
 
         self.runner = asyncio.Runner()
+        # NOTE: a Runner keeps a copy of the context current when its loop is made;
+        # made inside a request, that copy would hold the request (and its app) for
+        # the thread's life. Make the loop in an empty context instead.
+        contextvars.Context().run(self.runner.get_loop)
 
     def __del__(self) -> None:
         if sys.is_finalizing():

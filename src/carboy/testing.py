@@ -695,12 +695,16 @@ class CarboyClient(_ClientBase):
         preserved: list[Context] = []
         if self._preserve:
             environ["carboy._preserve_context"] = preserved.append
-        if self.protocol == "wsgi":
-            response = self._run_wsgi(environ)
-        else:
-            response = self._run_asgi(environ, preserved)
-        for ctx in preserved:
-            self._preserved.append((ctx, _cv_ctx.set(ctx)))
+        try:
+            if self.protocol == "wsgi":
+                response = self._run_wsgi(environ)
+            else:
+                response = self._run_asgi(environ, preserved)
+        finally:
+            # NOTE: also when the app's exception propagates: the context stays
+            # inspectable, and its teardown (with that exception) runs on release.
+            for ctx in preserved:
+                self._preserved.append((ctx, _cv_ctx.set(ctx)))
         self._store_cookies(environ, response)
         return response
 
