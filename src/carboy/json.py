@@ -14,7 +14,7 @@ import json as _json
 import uuid
 import weakref
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .ctx import _cv_ctx
 from .sansio.http import http_date
@@ -48,7 +48,7 @@ class JSONProvider:
 
     def __init__(self, app: Carboy) -> None:
         # A proxy, not the app: ``app.json`` must not keep its app alive (no cycle).
-        self._app: Carboy = weakref.proxy(app)
+        self._app = cast("Carboy", weakref.proxy(app))
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         return _json.dumps(obj, **kwargs)
