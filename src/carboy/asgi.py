@@ -11,8 +11,13 @@ thread switch per request.
 
 The request body is received when it is first needed: by a plain function reading it in
 its worker thread, or before any ``async def`` function runs (so ``request.form`` and
-``request.get_json()`` work inside it). It is bounded by ``max_content_length`` (413)
-and by ``BODY_TIMEOUT`` seconds between messages (408).
+``request.get_json()`` work inside it). A plain view's body is received on the loop
+before its worker thread starts, so a slow client never holds a thread. The body is
+what the ``http.request`` messages carry (HTTP/2 and HTTP/3 send bodies with neither
+``Content-Length`` nor ``Transfer-Encoding``), bounded by ``max_content_length`` as it
+arrives (413), and by ``BODY_TIMEOUT`` seconds for all of it, from the first message to
+the last (408). A client that disconnects mid-body ends the request: no view runs with
+part of a body, and nothing is sent.
 """
 
 from __future__ import annotations
@@ -38,10 +43,17 @@ from .dispatch import (
     respond_sync,
     teardown,
 )
-from .exceptions import BadRequest, RequestEntityTooLarge, RequestTimeout
+from .exceptions import (
+    BadRequest,
+    ClientDisconnected,
+    HTTPException,
+    RequestEntityTooLarge,
+    RequestTimeout,
+)
 from .sansio.forms import SPOOL_THRESHOLD as SPOOL_THRESHOLD_FORMS
+from .sansio.request import REPEATED_HOST
 from .sansio.response import FileBody
-from .types import Receive, Scope, Send
+from .types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import Carboy, Request, Response
@@ -70,10 +82,10 @@ async def run_in_thread(func: Callable[..., Any], *args: Any) -> Any:
     return await loop.run_in_executor(_get_executor(), context.run, func, *args)
 
 
-class ClientDisconnected(BadRequest):
-    """The client went away before its request body arrived."""
-
-    description = "The client disconnected while sending the request body."
+def _body_timeout(timeout: float | None) -> RequestTimeout:
+    return RequestTimeout(
+        f"The request body did not arrive within {timeout} seconds (BODY_TIMEOUT)."
+    )
 
 
 class ASGIBody:
@@ -87,10 +99,19 @@ class ASGIBody:
         "loaded",
         "_timeout",
         "size",
+        "_first",
+        "_started",
+        "_error",
+        "disconnected",
     )
 
     def __init__(
-        self, receive: Receive, loop: asyncio.AbstractEventLoop, timeout: float | None
+        self,
+        receive: Receive,
+        loop: asyncio.AbstractEventLoop,
+        timeout: float | None,
+        first: Message | None = None,
+        started: float | None = None,
     ) -> None:
         self._receive = receive
         self._loop = loop
@@ -99,43 +120,78 @@ class ASGIBody:
         self.loaded = False
         self._timeout = timeout
         self.size = 0
+        #: A message already received (to learn whether there is a body at all).
+        self._first = first
+        self._started = started
+        #: The error that ended receiving, raised again to every later reader.
+        self._error: HTTPException | None = None
+        #: Whether the client sent ``http.disconnect`` before the body's end.
+        self.disconnected = False
 
     async def load(self) -> None:
-        """Receive the whole body (bounded in size and time)."""
+        """Receive the whole body (bounded in size and time); errors are kept."""
         if self.loaded:
             return
+        if self._error is not None:
+            raise self._error
+        try:
+            await self._load()
+        except HTTPException as e:
+            self._error = e
+            raise
+
+    async def _load(self) -> None:
         request = self._request
         assert request is not None
-        request._check_length()
+        length = request._check_length()
         limit = request.max_content_length
+        timeout = self._timeout
+        deadline = None
+        if timeout is not None:
+            # NOTE: one deadline for the whole body, from the first read to the last
+            # byte: a client trickling a byte at a time cannot reset it.
+            deadline = (self._started or self._loop.time()) + timeout
         buffer: Any = io.BytesIO()
         spooled = False
         total = 0
         more = True
+        message: Message | None = self._first
+        self._first = None
         while more:
-            try:
-                # PERF: asyncio.timeout, unlike wait_for, starts no task per message.
-                async with asyncio.timeout(self._timeout):
-                    message = await self._receive()
-            except TimeoutError:
-                raise RequestTimeout() from None
+            if message is None:
+                try:
+                    # PERF: asyncio.timeout_at, unlike wait_for, starts no task.
+                    async with asyncio.timeout_at(deadline):
+                        message = await self._receive()
+                except TimeoutError:
+                    raise _body_timeout(timeout) from None
+            assert message is not None
             if message["type"] == "http.disconnect":
+                self.disconnected = True
                 raise ClientDisconnected()
             chunk = message.get("body", b"")
             more = message.get("more_body", False)
+            message = None
             total += len(chunk)
-            if limit is not None and total > limit:
+            if length is not None and total > length:
+                # NOTE: bytes past the Content-Length are not this request's (a
+                # server never sends them; WSGI would not read them): cut, as there.
+                chunk = chunk[: len(chunk) - (total - length)]
+                total = length
+            elif limit is not None and total > limit:
                 raise RequestEntityTooLarge()
             if not spooled and total > SPOOL_THRESHOLD:
                 # NOTE: disk writes must not block the event loop: spool in a thread.
                 file = await asyncio.to_thread(tempfile.TemporaryFile)
+                request.add_cleanup(file.close)
                 await asyncio.to_thread(file.write, buffer.getvalue())
                 buffer, spooled = file, True
-                request.add_cleanup(file.close)
             if spooled:
                 await asyncio.to_thread(buffer.write, chunk)
             else:
                 buffer.write(chunk)
+        if length is not None and total < length:
+            raise ClientDisconnected()
         buffer.seek(0)
         self._buffer = buffer
         self.size = total
@@ -160,6 +216,8 @@ class ASGIBody:
 
     def read(self, size: int = -1) -> bytes:
         """Read from the received body, receiving it first when in a worker thread."""
+        if self._error is not None:
+            raise self._error
         if not self.loaded:
             try:
                 running = asyncio.get_running_loop()
@@ -175,13 +233,31 @@ class ASGIBody:
         return data
 
 
-def _has_body(headers: list[tuple[bytes, bytes]]) -> bool:
+def _scan(headers: list[tuple[bytes, bytes]]) -> tuple[bool, bool]:
+    """Whether the headers announce a body, and whether ``Host`` is repeated."""
+    announced = False
+    hosts = 0
     for name, value in headers:
-        if name == b"content-length":
-            return value.strip() != b"0"
-        if name == b"transfer-encoding":
-            return True
-    return False
+        if name == b"host":
+            hosts += 1
+        elif name == b"content-length":
+            announced = announced or value.strip() != b"0"
+        elif name == b"transfer-encoding":
+            announced = True
+    return announced, hosts > 1
+
+
+def _join_repeated(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    # NOTE: RFC 9110 section 5.3: a repeated field is its values joined with ", " (as
+    # WSGI servers pass them), except Cookie, whose pieces join with "; " (RFC 9113
+    # section 8.2.3: HTTP/2 splits it).
+    joined: dict[str, list[str]] = {}
+    for name, value in pairs:
+        joined.setdefault(name, []).append(value)
+    return [
+        (name, ("; " if name == "cookie" else ", ").join(values))
+        for name, values in joined.items()
+    ]
 
 
 class ASGIReader:
@@ -192,7 +268,11 @@ class ASGIReader:
 
     @staticmethod
     def headers(scope: Scope) -> list[tuple[str, str]]:
-        return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+        raw = scope["headers"]
+        pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in raw]
+        if len({k for k, _ in raw}) != len(raw):
+            pairs = _join_repeated(pairs)
+        return pairs
 
     @staticmethod
     def header(scope: Scope, name: str) -> str | None:
@@ -243,7 +323,12 @@ def request_from_scope(app: Carboy, scope: Scope, body: ASGIBody | None) -> Requ
     if body is not None:
         scope["carboy.body"] = body
     request = app.request_class(
-        scope.get("method", "GET"), path, scope.get("query_string", b""), _READER, scope
+        # NOTE: the method upper-cased, as under WSGI (and as Werkzeug does).
+        scope.get("method", "GET").upper(),
+        path,
+        scope.get("query_string", b""),
+        _READER,
+        scope,
     )
     if body is not None:
         body._request = request
@@ -473,19 +558,75 @@ async def _refuse_websocket(send: Send) -> None:
     await send({"type": "websocket.close", "code": 1000})
 
 
+async def _first_message(
+    receive: Receive, scope: Scope, timeout: float | None
+) -> Message | None:
+    """The first message of a request that announced no body; ``None`` when it
+    carries no body (the common case, which then costs one await). A timeout gives
+    a message of type ``carboy.timeout``.
+    """
+    if scope.get("http_version", "1.1") in {"1.1", "1.0"}:
+        # PERF: HTTP/1 without Content-Length or Transfer-Encoding has no body (RFC
+        # 9112 section 6.3), so the server's message is ready: no timer needed.
+        message = await receive()
+    else:
+        try:
+            async with asyncio.timeout(timeout):
+                message = await receive()
+        except TimeoutError:
+            return {"type": "carboy.timeout"}
+    if message["type"] == "http.request" and not (
+        message.get("body") or message.get("more_body")
+    ):
+        return None
+    return message
+
+
+#: The client disconnected before its request began.
+_GONE: Any = object()
+
+
+async def _open_body(
+    app: Carboy,
+    scope: Scope,
+    receive: Receive,
+    loop: asyncio.AbstractEventLoop,
+    announced: bool,
+) -> Any:
+    """The request's body (``None`` when it has none), or ``_GONE``."""
+    timeout = app.config["BODY_TIMEOUT"]
+    if announced:
+        return ASGIBody(receive, loop, timeout)
+    # NOTE: the ASGI spec defines the body by its http.request messages, not by
+    # headers: HTTP/2 and HTTP/3 servers send bodies without a length header.
+    started = loop.time()
+    first = await _first_message(receive, scope, timeout)
+    if first is None:
+        return None
+    if first["type"] == "http.disconnect":
+        return _GONE
+    if first["type"] == "carboy.timeout":
+        body = ASGIBody(receive, loop, timeout)
+        body._error = _body_timeout(timeout)
+        return body
+    return ASGIBody(receive, loop, timeout, first, started)
+
+
 async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None:
     app._got_first_request = True
-    body = (
-        ASGIBody(receive, asyncio.get_running_loop(), app.config["BODY_TIMEOUT"])
-        if _has_body(scope["headers"])
-        else None
-    )
+    body: ASGIBody | None
+    announced, repeated_host = _scan(scope["headers"])
+    loop = asyncio.get_running_loop()
+    body = await _open_body(app, scope, receive, loop, announced)
+    if body is _GONE:
+        return  # the client left before anything: nobody to answer
     request = request_from_scope(app, scope, body)
     ctx = Context(app, request)
     token = enter(ctx)
     error: BaseException | None = None
     hooks = None
     torn_down = False
+    response = None
     # The test client keeps a request's context to inspect it after (``with client:``)
     # and tears it down later on its own thread; such a request runs its plain
     # functions on the loop's thread, so that everything it opened is closed where it
@@ -493,7 +634,7 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
     preserve = (scope.get("extensions") or {}).get("carboy.preserve_context")
     if preserve is not None:
         if body is not None:
-            await body.load()
+            await _receive_body(body)
         call = _make_call(body, app.is_async, inline=True)
     elif body is not None:
         call = _make_call(body, app.is_async)
@@ -501,14 +642,24 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
         call = _bodiless_call(app)  # PERF: one per app for requests without a body
     try:
         app.match_request(ctx)
+        if repeated_host:
+            # NOTE: two Host headers could name two hosts; refused, as under WSGI.
+            request.routing_exception = BadRequest(REPEATED_HOST)
         hooks = app._hooks_for(request)
         rule = request.url_rule
         view = app.view_functions.get(rule.endpoint) if rule is not None else None
         if preserve is None and view is not None and not app.is_async(view):
-            # PERF: a plain view: the whole request in one worker-thread hop.
-            thread_call = _make_thread_call(body, asyncio.get_running_loop())
-            torn_down = True
-            response = await run_in_thread(_sync_cycle, app, ctx, hooks, thread_call)
+            if body is not None:
+                # NOTE: received here, on the loop, so that a slow client never holds
+                # a worker thread; an error is raised to whoever reads the body.
+                await _receive_body(body)
+            if body is None or not body.disconnected:
+                # PERF: a plain view: the whole request in one worker-thread hop.
+                thread_call = _make_thread_call(body, loop)
+                torn_down = True
+                response = await run_in_thread(
+                    _sync_cycle, app, ctx, hooks, thread_call
+                )
         else:
             response = await respond_async(app, ctx, hooks, call)
     except BaseException as e:
@@ -523,7 +674,24 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
         elif not torn_down and needs_teardown(app, ctx, hooks):
             await drive_async(teardown(app, ctx, error), call)
         leave(ctx, token)
+    if body is not None and body.disconnected:
+        # NOTE: the client went away mid-body: no one is left to answer.
+        await _discard(response)
+        return
+    assert response is not None
     await send_response(response, scope, receive, send)
+
+
+async def _discard(response: Response | None) -> None:
+    if response is not None:
+        await run_in_thread(response.close)
+
+
+async def _receive_body(body: ASGIBody) -> None:
+    try:
+        await body.load()
+    except HTTPException:
+        pass  # kept by the body, and raised to the first reader
 
 
 async def _lifespan(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None:

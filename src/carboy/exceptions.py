@@ -101,6 +101,15 @@ class BadRequest(HTTPException):
     )
 
 
+class ClientDisconnected(BadRequest):
+    """The client went away before its whole request body arrived."""
+
+    description = (
+        "The client disconnected before the whole request body arrived (it was"
+        " shorter than its Content-Length, or the connection closed)."
+    )
+
+
 class BadRequestKeyError(BadRequest, KeyError):
     """A missing key in ``request.form``/``args``/``files``; still a ``KeyError``."""
 

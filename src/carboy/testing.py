@@ -145,6 +145,29 @@ def _encode_body(
     return body, content_type or "application/x-www-form-urlencoded"
 
 
+def _add_headers(environ: dict[str, Any], hdrs: Headers) -> None:
+    """Put the request's headers in the environ.
+
+    Repeated headers reach the WSGI app joined, as servers join them (Cookie with
+    "; "), and the ASGI app unjoined, as ASGI servers pass them.
+    """
+    separate: dict[str, list[str]] = {}
+    for name, value in hdrs:
+        key = name.upper().replace("-", "_")
+        if key not in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
+            key = f"HTTP_{key}"
+        if key in separate:
+            separate[key].append(value)
+            joiner = "; " if key == "HTTP_COOKIE" else ", "
+            environ[key] = f"{environ[key]}{joiner}{value}"
+        else:
+            separate[key] = [value]
+            environ[key] = value
+    repeated = {k: v for k, v in separate.items() if len(v) > 1}
+    if repeated:
+        environ["carboy.test_repeated_headers"] = repeated
+
+
 def build_environ(
     path: str = "/",
     base_url: str | None = None,
@@ -190,7 +213,10 @@ def build_environ(
     body, content_type = _encode_body(data, json, content_type or mimetype, json_dumps)
     if content_type is None:
         content_type = hdrs.get("Content-Type")
-    hdrs.remove("Content-Type")
+        if len(hdrs.getlist("Content-Type")) == 1:
+            hdrs.remove("Content-Type")
+    else:
+        hdrs.remove("Content-Type")
     hostname = host_without_port(host)
     port = host[len(hostname) + 1 :]
     environ: dict[str, Any] = dict(environ_base or ())
@@ -218,19 +244,9 @@ def build_environ(
         environ["CONTENT_LENGTH"] = str(len(body))
     if content_length is not None:
         environ["CONTENT_LENGTH"] = str(content_length)
-    if content_type:
+    if content_type and "Content-Type" not in hdrs:
         environ["CONTENT_TYPE"] = content_type
-    sent: set[str] = set()  # a header replaces an ``environ_base`` key, repeats join
-    for name, value in hdrs:
-        key = name.upper().replace("-", "_")
-        if key in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
-            environ[key] = value
-            continue
-        key = f"HTTP_{key}"
-        environ[key] = (
-            f"{environ[key]}, {value}" if key in sent and key != "HTTP_HOST" else value
-        )
-        sent.add(key)
+    _add_headers(environ, hdrs)
     if environ_overrides:
         environ.update(environ_overrides)
     return environ
@@ -305,22 +321,21 @@ def build_request(app: Carboy, *args: Any, **kwargs: Any) -> Request:
 
 def scope_from_environ(environ: dict[str, Any]) -> dict[str, Any]:
     """The ASGI HTTP scope for the same request as a test environ."""
-    headers = []
+    headers: list[tuple[bytes, bytes]] = []
+    repeated = environ.get("carboy.test_repeated_headers") or {}
     for key, value in environ.items():
         if key.startswith("HTTP_"):
-            headers.append(
-                (
-                    key[5:].replace("_", "-").lower().encode("latin-1"),
-                    value.encode("latin-1"),
-                )
-            )
+            name = key[5:].replace("_", "-").lower().encode("latin-1")
         elif key in {"CONTENT_TYPE", "CONTENT_LENGTH"}:
-            headers.append(
-                (
-                    key.replace("_", "-").lower().encode("latin-1"),
-                    value.encode("latin-1"),
-                )
-            )
+            name = key.replace("_", "-").lower().encode("latin-1")
+        else:
+            continue
+        values = repeated.get(key)
+        joiner = "; " if key == "HTTP_COOKIE" else ", "
+        if values and value == joiner.join(values):
+            headers.extend((name, v.encode("latin-1")) for v in values)
+        else:
+            headers.append((name, value.encode("latin-1")))
     root = environ.get("SCRIPT_NAME", "")
     raw_path = environ["PATH_INFO"].encode("latin-1")
     return {

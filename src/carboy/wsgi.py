@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from .ctx import Context, enter, leave
 from .dispatch import Step, drive_sync, needs_teardown, respond_sync, teardown
+from .exceptions import BadRequest
 from .loops import run_coroutine_sync
+from .sansio.request import REPEATED_HOST
 from .sansio.response import FileBody
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -186,6 +188,9 @@ def wsgi_app(
     hooks = None
     try:
         app.match_request(ctx)
+        if "," in environ.get("HTTP_HOST", ""):
+            # NOTE: servers join a repeated Host ("a, b"): refused, as under ASGI.
+            request.routing_exception = BadRequest(REPEATED_HOST)
         hooks = app._hooks_for(request)
         response = respond_sync(app, ctx, hooks, call)
     except BaseException as e:

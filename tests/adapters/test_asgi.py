@@ -212,8 +212,14 @@ def test_client_disconnect_stops_stream(app: Carboy) -> None:
     async def main() -> None:
         disconnected = asyncio.Event()
         sent = 0
+        requested = False
 
         async def receive() -> dict[str, Any]:
+            # NOTE: as the ASGI spec says, the (empty) body comes first.
+            nonlocal requested
+            if not requested:
+                requested = True
+                return {"type": "http.request", "body": b"", "more_body": False}
             await disconnected.wait()
             return {"type": "http.disconnect"}
 
@@ -331,9 +337,14 @@ def test_body_too_large_is_413(app: Carboy) -> None:
     assert messages[0]["status"] == 413
 
 
-def test_disconnect_before_body_is_4xx(app: Carboy) -> None:
+def test_disconnect_before_body_ends_the_request(app: Carboy) -> None:
+    # The client is gone: no view runs, and nothing is sent (a send on a closed
+    # connection may raise OSError under ASGI 2.4).
+    ran: list[bool] = []
+
     @app.post("/up")
     async def up() -> bytes:
+        ran.append(True)
         return request.get_data()
 
     async def main() -> list[dict[str, Any]]:
@@ -349,8 +360,8 @@ def test_disconnect_before_body_is_4xx(app: Carboy) -> None:
         await app(scope, receive, send)
         return sent
 
-    sent = asyncio.run(main())
-    assert 400 <= sent[0]["status"] < 500
+    assert asyncio.run(main()) == []
+    assert ran == []
 
 
 def test_websocket_is_refused(app: Carboy) -> None:

@@ -15,6 +15,7 @@ from typing import IO, Any, Protocol
 
 from ..exceptions import (
     BadRequest,
+    ClientDisconnected,
     HTTPException,
     RequestEntityTooLarge,
     UnsupportedMediaType,
@@ -35,6 +36,9 @@ from .urls import parse_qsl, url_quote
 _HOST_RE = re.compile(r"(?:[A-Za-z0-9_\-.]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 _UNSET: Any = object()
+
+#: Both adapters refuse a request with two ``Host`` headers (400): they may disagree.
+REPEATED_HOST = "The request has more than one Host header."
 
 
 class SourceReader(Protocol):
@@ -91,12 +95,19 @@ def get_host(
     return host
 
 
+#: Bytes asked of the server's stream per read when reading a body to its end.
+READ_CHUNK = 64 * 1024
+
+
 class LimitedStream:
     """A body reader that stops at ``limit`` bytes and enforces a maximum size.
 
+    With a ``limit`` (the ``Content-Length``) a read returns what was asked for, reading
+    the server's stream as often as needed; a body that ends early raises
+    ``ClientDisconnected`` (400): a truncated body is never taken for a whole one.
     With ``limit=None`` (a chunked body, no ``Content-Length``) it reads to the end of
-    the stream, raising ``RequestEntityTooLarge`` once more than ``max_size`` arrives:
-    a body is never silently truncated.
+    the stream, never asking the server for more than one byte past ``max_size``, and
+    raises ``RequestEntityTooLarge`` once more than ``max_size`` arrives.
     """
 
     __slots__ = ("_stream", "_remaining", "_max_size", "_read")
@@ -109,26 +120,63 @@ class LimitedStream:
         self._max_size = max_size
         self._read = 0
 
+    def _raw_read(self, size: int) -> bytes:
+        try:
+            data: bytes = self._stream.read(size)
+        except (OSError, ValueError) as exc:
+            raise BadRequest("The request body could not be read.") from exc
+        return data
+
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes (all that is left when ``size`` is negative)."""
         remaining = self._remaining
-        if remaining is not None:
-            if remaining <= 0:
-                return b""
-            if size < 0 or size > remaining:
-                size = remaining
-        try:
-            data = self._stream.read(size) if size >= 0 else self._stream.read()
-        except (OSError, ValueError) as exc:
-            raise BadRequest("The request body could not be read.") from exc
-        self._read += len(data)
-        if remaining is not None:
-            if not data and size:
-                raise BadRequest("The request body ended before its Content-Length.")
-            self._remaining = remaining - len(data)
+        if remaining is None:
+            return self._read_unsized(size)
+        if remaining <= 0 or size == 0:
+            return b""
+        if size < 0 or size > remaining:
+            size = remaining
+        data = self._raw_read(size)
+        if len(data) < size:
+            # NOTE: a server may return less than asked; only an empty read is the end.
+            chunks = [data]
+            got = len(data)
+            while got < size:
+                more = self._raw_read(size - got)
+                if not more:
+                    self._remaining = 0
+                    raise ClientDisconnected()
+                chunks.append(more)
+                got += len(more)
+            data = b"".join(chunks)
+        self._remaining = remaining - size
+        self._read += size
         if self._max_size is not None and self._read > self._max_size:
             raise RequestEntityTooLarge()
         return data
+
+    def _read_unsized(self, size: int) -> bytes:
+        max_size = self._max_size
+        if size >= 0 and max_size is None:
+            data = self._raw_read(size)
+            self._read += len(data)
+            return data
+        chunks = []
+        want = size
+        while want != 0:
+            ask = READ_CHUNK if want < 0 else want
+            if max_size is not None:
+                ask = min(ask, max_size - self._read + 1)
+            data = self._raw_read(ask)
+            if not data:
+                break
+            self._read += len(data)
+            if max_size is not None and self._read > max_size:
+                raise RequestEntityTooLarge()
+            chunks.append(data)
+            if want > 0:
+                break  # a sized read returns what one read of the server gave
+        return b"".join(chunks)
 
     def readline(self, size: int = -1) -> bytes:
         chunks = []
@@ -439,15 +487,31 @@ class Request:
     # -- body --------------------------------------------------------------------------
 
     def _check_length(self) -> int | None:
-        """The declared body length after checking it; raises 400/413 before reading."""
+        """The declared body length after checking it; raises 400/413 before reading.
+
+        An empty ``Content-Length`` is no length (PEP 3333 says so of
+        ``CONTENT_LENGTH``; ASGI follows, so both adapters agree). A repeated one
+        arrives joined (``"5, 6"``) and is malformed: 400. A valid number over the
+        limit is 413, however many digits it has.
+        """
         raw = self._header("content-length")
         if raw is None:
             return None
-        raw = raw.strip()
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 19:
-            raise BadRequest("The Content-Length header is not a valid length.")
-        length = int(raw)
+        raw = raw.strip(" \t")
+        if not raw:
+            return None
+        if not raw.isascii() or not raw.isdigit():
+            raise BadRequest(
+                "The Content-Length header is not a valid length (one number; a"
+                " repeated Content-Length is refused)."
+            )
+        digits = raw.lstrip("0")
         limit = self.max_content_length
+        if len(digits) > 18:
+            # NOTE: no body of 10**18 bytes or more can be taken (nor its length
+            # converted cheaply: int() refuses over 4,300 digits).
+            raise RequestEntityTooLarge()
+        length = int(digits or "0")
         if limit is not None and length > limit:
             raise RequestEntityTooLarge()
         return length
