@@ -201,8 +201,16 @@ def _begin_part(segment: MultipartSegment) -> Field | File:
     # NOTE: part headers come from the request: trusted, never sent back out.
     headers = Headers._trusted(list(segment.headerlist))
     name = segment.name or ""
-    if segment.filename is not None:
-        return File(name, segment.filename, headers)
+    filename = segment.filename
+    disposition = headers.get("content-disposition") or ""
+    if "filename*" in disposition:
+        # NOTE: RFC 7578 section 4.2 / RFC 5987: filename*=UTF-8''na%C3%AFve.txt
+        # names a file even without filename=, and wins over it (RFC 6266).
+        extended = parse_options_header(disposition)[1].get("filename")
+        if extended is not None:
+            filename = extended
+    if filename is not None:
+        return File(name, filename, headers)
     return Field(name, headers)
 
 
@@ -333,7 +341,9 @@ def _read_at_most(stream: Any, limit: int | None) -> bytes:
     chunks: list[bytes] = []
     total = 0
     while True:
-        chunk = stream.read(READ_SIZE)
+        # NOTE: never asks for more than one byte past the limit.
+        ask = READ_SIZE if limit is None else min(READ_SIZE, limit - total + 1)
+        chunk = stream.read(ask)
         if not chunk:
             return b"".join(chunks)
         total += len(chunk)
