@@ -264,7 +264,7 @@ class _CountingInput:
     ("disposition", "filename"),
     [
         ("name=\"f\"; filename*=UTF-8''na%C3%AFve.txt", "naïve.txt"),
-        ("name=\"f\"; filename=\"plain.txt\"; filename*=UTF-8''%E2%82%AC.txt", "€.txt"),
+        ('name="f"; filename="plain.txt"; filename*=UTF-8\'\'%E2%82%AC.txt', "€.txt"),
         ("name=\"f\"; filename*=utf-8'en'a%20b.txt", "a b.txt"),
     ],
 )

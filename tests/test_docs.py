@@ -33,3 +33,12 @@ def test_quick_start_example_app(protocol: str) -> None:
     assert client.get("/").data == b"Hello, World!"
     assert client.get("/users/7?verbose=1").json == {"id": 7, "verbose": True}
     assert client.post("/echo", json={"a": 1}).json == {"a": 1}
+
+
+def test_bodies_and_files_examples_run() -> None:
+    path = ROOT / "docs" / "bodies-and-files.md"
+    blocks = _python_blocks(path)
+    assert blocks, "docs/bodies-and-files.md shows its examples"
+    for block in blocks:
+        namespace: dict[str, object] = {"__name__": "bodies_example"}
+        exec(compile(block, str(path), "exec"), namespace)
