@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,3 +44,60 @@ def test_bodies_and_files_examples_run() -> None:
     for block in blocks:
         namespace: dict[str, object] = {"__name__": "bodies_example"}
         exec(compile(block, str(path), "exec"), namespace)
+
+
+def test_deploying_proxy_fix_example() -> None:
+    """docs/deploying.md's ProxyFix example, called as a WSGI and as an ASGI app."""
+    import asyncio
+
+    blocks = _python_blocks(ROOT / "docs" / "deploying.md")
+    namespace: dict[str, Any] = {"__name__": "deploying_example"}
+    exec(compile(blocks[0], "docs/deploying.md", "exec"), namespace)
+    application = namespace["application"]
+    forwarded = {
+        "x-forwarded-for": "10.0.0.1, 203.0.113.7",
+        "x-forwarded-proto": "https",
+        "x-forwarded-host": "example.com",
+        "x-forwarded-port": "443",
+        "x-forwarded-prefix": "/shop",
+    }
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "PATH_INFO": "/whoami",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "8000",
+        "HTTP_HOST": "127.0.0.1:8000",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        **{"HTTP_" + k.upper().replace("-", "_"): v for k, v in forwarded.items()},
+    }
+    started: list[Any] = []
+    body = b"".join(application(environ, lambda *a: started.append(a)))
+    assert started[0][0] == "200 OK"
+    assert json.loads(body) == {
+        "ip": "203.0.113.7",
+        "url": "https://example.com/shop/whoami",
+    }
+
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/me",
+        "query_string": b"",
+        "scheme": "http",
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 8000),
+        "headers": [(b"host", b"127.0.0.1:8000")]
+        + [(k.encode(), v.encode()) for k, v in forwarded.items()],
+    }
+    asyncio.run(application(scope, receive, send))
+    assert sent[0]["status"] == 302
+    assert (b"location", b"https://example.com/shop/whoami") in sent[0]["headers"]

@@ -38,6 +38,8 @@ CASES = [
     ("carboy.sansio.forms", ROUTING | APP_LAYER | ADAPTERS),
     ("carboy.routing", APP_LAYER | ADAPTERS),
     ("carboy.app", ADAPTERS),
+    # Middleware wraps an app from outside: it needs none of the framework's layers.
+    ("carboy.middleware.proxy_fix", SANSIO | ROUTING | APP_LAYER | ADAPTERS),
 ]
 
 
