@@ -1,159 +1,220 @@
-"""carboy behind real servers, over real HTTP on 127.0.0.1.
+"""carboy behind every production server, over real HTTP on 127.0.0.1.
 
-The same app is served by gunicorn (WSGI), uvicorn (ASGI, with no interface flag, as the
-README shows), and granian in both its WSGI and ASGI modes. Each server is started as a
-subprocess on a free port and stopped at the end of the module.
+Each server runs the command docs/deploying.md gives for it (read from the guide, only
+the port, the app and the certificate replaced): gunicorn with sync and gthread workers,
+uWSGI with processes and with threads, uvicorn with workers, granian with both
+interfaces, and hypercorn over HTTP/2 with TLS. Each is started on a free port, checked
+answer by answer, and stopped by its PID at the end of the module.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import shutil
-import socket
-import subprocess
+import ssl
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
-APP_DIR = Path(__file__).parent.parent / "apps"
-BIN = Path(sys.executable).parent
+ROOT = Path(__file__).resolve().parents[2]
+if str(ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) omits the cwd
+    sys.path.insert(0, str(ROOT))
 
+from bench.live import Server, free_port, guide_command, guide_commands  # noqa: E402
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _command(server: str, port: int) -> list[str]:
-    bind = ["--host", "127.0.0.1", "--port", str(port)]
-    if server == "gunicorn":
-        return [str(BIN / "gunicorn"), "-b", f"127.0.0.1:{port}", "-w", "1",
-                "--chdir", str(APP_DIR), "served:app"]  # fmt: skip
-    if server == "uvicorn":
-        return [str(BIN / "uvicorn"), "--app-dir", str(APP_DIR), *bind, "served:app"]
-    interface = server.rpartition("-")[2]
-    return [str(BIN / "granian"), "--interface", interface, "--working-dir",
-            str(APP_DIR), *bind, "served:app"]  # fmt: skip
-
-
-SERVERS = ["gunicorn", "uvicorn", "granian-wsgi", "granian-asgi"]
-
-
-@pytest.fixture(scope="module", params=SERVERS)
-def base_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    server: str = request.param
-    executable = _command(server, 0)[0]
-    if not Path(executable).exists() and shutil.which(executable) is None:
-        pytest.fail(f"{server} is not installed; it is part of the dev extra")
-    port = _free_port()
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    proc = subprocess.Popen(
-        _command(server, port),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=env,
-    )
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    out = proc.stdout.read().decode() if proc.stdout else ""
-                    pytest.fail(f"{server} did not start:\n{out}")
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover
-            proc.kill()
-            proc.wait()
-        if proc.stdout:
-            proc.stdout.close()
-
-
-def _get(url: str, data: bytes | None = None, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-    req = urllib.request.Request(url, data=data, headers=headers or {})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.headers, resp.read()
-    except urllib.error.HTTPError as err:
-        with err:
-            return err.code, err.headers, err.read()
-
+APP_DIR = ROOT / "tests" / "apps"
+DATA = (APP_DIR / "files" / "data.bin").read_bytes()
+SERVERS = [
+    "gunicorn-sync",
+    "gunicorn-gthread",
+    "uwsgi-processes",
+    "uwsgi-threads",
+    "uvicorn-workers",
+    "granian-wsgi",
+    "granian-asgi",
+    "hypercorn-h2",
+]
 
 pytestmark = pytest.mark.server
 
 
-def test_hello(base_url: str) -> None:
-    status, headers, body = _get(base_url + "/")
-    assert status == 200
-    assert body == b"Hello, World!"
-    assert headers["Content-Type"] == "text/html; charset=utf-8"
-    assert headers["Content-Length"] == "13"
+def test_every_guide_server_is_tested() -> None:
+    assert sorted(guide_commands()) == sorted(SERVERS)
 
 
-def test_async_view_with_query(base_url: str) -> None:
-    status, _, body = _get(base_url + "/users/42?q=a&q=b")
-    assert status == 200
-    assert json.loads(body) == {"id": 42, "q": ["a", "b"]}
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A throwaway CA and a certificate for 127.0.0.1 (for hypercorn's HTTP/2)."""
+    import trustme
+
+    folder = tmp_path_factory.mktemp("tls")
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1")
+    paths = {name: str(folder / name) for name in ("cert.pem", "key.pem", "ca.pem")}
+    cert.cert_chain_pems[0].write_to_path(paths["cert.pem"])
+    cert.private_key_pem.write_to_path(paths["key.pem"])
+    ca.cert_pem.write_to_path(paths["ca.pem"])
+    return paths
 
 
-def test_json_body(base_url: str) -> None:
+@pytest.fixture(scope="module", params=SERVERS)
+def server(request: pytest.FixtureRequest, tls: dict[str, str]) -> Iterator[Server]:
+    name: str = request.param
+    port = free_port()
+    argv = guide_command(name, port, **tls)
+    with Server(argv, port, cwd=APP_DIR, tls=name == "hypercorn-h2") as running:
+        running.name = name  # type: ignore[attr-defined]
+        yield running
+        assert running.proc is not None and running.proc.poll() is None, (
+            f"{name} died during the tests:\n{running.output()}"
+        )
+
+
+def _client(server: Server, tls: dict[str, str]) -> httpx.Client:
+    """A client of ``server``: HTTP/2 only (ALPN) for hypercorn, HTTP/1.1 otherwise."""
+    h2 = server.tls
+    verify = ssl.create_default_context(cafile=tls["ca.pem"]) if h2 else True
+    return httpx.Client(
+        base_url=server.url, http1=not h2, http2=h2, verify=verify, timeout=30
+    )
+
+
+@pytest.fixture
+def client(server: Server, tls: dict[str, str]) -> Iterator[httpx.Client]:
+    with _client(server, tls) as client:
+        yield client
+
+
+def _check_version(response: httpx.Response, server: Server) -> None:
+    assert response.http_version == ("HTTP/2" if server.tls else "HTTP/1.1")
+
+
+def test_plain_text(client: httpx.Client, server: Server) -> None:
+    response = client.get("/")
+    _check_version(response, server)
+    assert response.status_code == 200
+    assert response.content == b"Hello, World!"
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert response.headers["Content-Length"] == "13"
+
+
+def test_path_parameters(client: httpx.Client) -> None:
+    response = client.get("/items/caf%C3%A9/12")
+    assert (response.status_code, response.json()) == (200, {"name": "café", "n": 12})
+    response = client.get("/users/42?q=a&q=b")
+    assert (response.status_code, response.json()) == (200, {"id": 42, "q": ["a", "b"]})
+    assert client.get("/items/x/notanint").status_code == 404
+
+
+def test_json_body(client: httpx.Client) -> None:
     payload = json.dumps({"a": [1, 2, 3]}).encode()
-    status, _, body = _get(
-        base_url + "/echo", payload, {"Content-Type": "application/json"}
+    response = client.post(
+        "/echo", content=payload, headers={"Content-Type": "application/json"}
     )
-    assert status == 200
-    assert json.loads(body) == {"json": {"a": [1, 2, 3]}, "length": len(payload)}
+    assert response.status_code == 200
+    assert response.json() == {"json": {"a": [1, 2, 3]}, "length": len(payload)}
 
 
-def test_multipart_upload(base_url: str) -> None:
-    boundary = "b0undary"
+def test_bad_json_is_400(client: httpx.Client) -> None:
+    response = client.post(
+        "/echo", content=b"{nope", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+
+
+def test_multipart_form_post(client: httpx.Client) -> None:
     content = os.urandom(300_000)
-    body = (
-        (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="name"\r\n\r\nx\r\n'
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode()
-        + content
-        + f"\r\n--{boundary}--\r\n".encode()
+    response = client.post(
+        "/form", data={"name": "x"}, files={"file": ("a.bin", content)}
     )
-    status, _, out = _get(
-        base_url + "/form",
-        body,
-        {"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    assert response.status_code == 200
+    assert response.json() == {"name": "x", "size": len(content)}
+
+
+def test_five_megabyte_upload(client: httpx.Client) -> None:
+    content = os.urandom(5 * 1024 * 1024)
+    response = client.post(
+        "/upload",
+        data={"note": "big"},
+        files={"file": ("big.bin", content, "application/octet-stream")},
     )
-    assert status == 200
-    assert json.loads(out) == {"name": "x", "size": len(content)}
+    assert response.status_code == 200
+    assert response.json() == {
+        "size": len(content),
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "note": "big",
+    }
 
 
-def test_streamed_response(base_url: str) -> None:
-    status, _, body = _get(base_url + "/stream")
-    assert status == 200
-    assert body == b"chunk 0\nchunk 1\nchunk 2\n"
+def test_file_download_whole_and_range(client: httpx.Client) -> None:
+    response = client.get("/files/data.bin")
+    assert response.status_code == 200
+    assert response.headers["Accept-Ranges"] == "bytes"
+    assert response.content == DATA
+    response = client.get("/files/data.bin", headers={"Range": "bytes=1000-1999"})
+    assert response.status_code == 206
+    assert response.headers["Content-Range"] == f"bytes 1000-1999/{len(DATA)}"
+    assert response.headers["Content-Length"] == "1000"
+    assert response.content == DATA[1000:2000]
+    response = client.get("/files/data.bin", headers={"Range": "bytes=-10"})
+    assert (response.status_code, response.content) == (206, DATA[-10:])
+    response = client.get("/files/data.bin", headers={"Range": "bytes=200000-"})
+    assert response.status_code == 416
+    assert response.headers["Content-Range"] == f"bytes */{len(DATA)}"
+    assert client.get("/files/../served.py").status_code == 404
 
 
-def test_not_found_and_method_not_allowed(base_url: str) -> None:
-    assert _get(base_url + "/missing")[0] == 404
-    status, headers, _ = _get(base_url + "/", b"x")
-    assert status == 405
-    assert headers["Allow"] == "GET, HEAD, OPTIONS"
+def test_session_cookie_round_trip(
+    client: httpx.Client, server: Server, tls: dict[str, str]
+) -> None:
+    response = client.post("/login", data={"user": "ada"})
+    assert response.status_code == 200
+    set_cookie = response.headers["Set-Cookie"]
+    assert set_cookie.startswith("session=")
+    assert "HttpOnly" in set_cookie and "SameSite=Lax" in set_cookie
+    cookie = set_cookie.split(";", 1)[0]
+    # A fresh connection each time: with several workers, others answer too.
+    for _ in range(4):
+        with _client(server, tls) as fresh:
+            response = fresh.get("/me", headers={"Cookie": cookie})
+            assert (response.status_code, response.json()["user"]) == (200, "ada")
+    response = client.get("/me", headers={"Cookie": cookie[:-2] + "xx"})
+    assert response.json()["user"] is None
 
 
-def test_bad_json_is_400(base_url: str) -> None:
-    status, _, _ = _get(
-        base_url + "/echo", b"{nope", {"Content-Type": "application/json"}
-    )
-    assert status == 400
+def test_streamed_responses(client: httpx.Client) -> None:
+    for path, expected in [
+        ("/stream", b"chunk 0\nchunk 1\nchunk 2\n"),
+        ("/astream", b"part 0\npart 1\npart 2\n"),
+    ]:
+        with client.stream("GET", path) as response:
+            assert response.status_code == 200
+            assert "Content-Length" not in response.headers
+            chunks = list(response.iter_raw())
+        assert b"".join(chunks) == expected
+
+
+def test_not_found_and_method_not_allowed(client: httpx.Client) -> None:
+    assert client.get("/missing").status_code == 404
+    response = client.post("/", content=b"x")
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_template(client: httpx.Client) -> None:
+    response = client.get("/page")
+    assert response.status_code == 200
+    assert "<li>9</li>" in response.text
+
+
+def test_readme_commands_are_the_guides() -> None:
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Serving") : readme.index("## Differences")]
+    rows = [line.split("|") for line in section.splitlines() if line.startswith("| ")]
+    commands = [row[4].strip(" `") for row in rows[1:] if "app.run" not in row[4]]
+    assert len(commands) == 6
+    assert set(commands) <= set(guide_commands().values())
