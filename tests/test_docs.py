@@ -101,3 +101,10 @@ def test_deploying_proxy_fix_example() -> None:
     asyncio.run(application(scope, receive, send))
     assert sent[0]["status"] == 302
     assert (b"location", b"https://example.com/shop/whoami") in sent[0]["headers"]
+
+
+def test_websockets_and_streaming_page_runs() -> None:
+    """Every python block of docs/websockets-and-streaming.md, in order."""
+    blocks = _python_blocks(ROOT / "docs" / "websockets-and-streaming.md")
+    namespace: dict[str, object] = {"__name__": "websockets_doc"}
+    exec(compile("\n".join(blocks), "websockets-and-streaming.md", "exec"), namespace)

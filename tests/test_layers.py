@@ -27,7 +27,14 @@ APP_LAYER = {
     "carboy.jinja",
     "carboy.files",
 }
-ADAPTERS = {"carboy.wsgi", "carboy.asgi", "carboy.testing", "carboy.serving"}
+ADAPTERS = {
+    "carboy.wsgi",
+    "carboy.asgi",
+    "carboy.websockets",
+    "carboy.testing",
+    "carboy.testing_ws",
+    "carboy.serving",
+}
 ROUTING = {"carboy.routing"}
 SANSIO = {"carboy.sansio"}
 

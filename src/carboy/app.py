@@ -69,6 +69,12 @@ _default_config: dict[str, Any] = {
     "PROVIDE_AUTOMATIC_OPTIONS": True,
     # Seconds an ASGI request body may stall between messages before a 408.
     "BODY_TIMEOUT": 60.0,
+    # The largest WebSocket message a handler receives (bytes); a larger one closes
+    # the connection with 1009. ``None`` lifts the limit.
+    "WEBSOCKET_MAX_MESSAGE_SIZE": 1024 * 1024,
+    # Seconds ``websocket.receive()`` waits for a message before closing with 1001;
+    # ``None`` waits forever.
+    "WEBSOCKET_IDLE_TIMEOUT": None,
 }
 
 
@@ -305,6 +311,8 @@ class Carboy(URLs, Responses, Templates, Requests, Scaffold):
             **options,
         )
         self.url_map.add(rule_obj)
+        if rule_obj.websocket:
+            self._has_websocket_rules = True
         if view_func is not None:
             old = self.view_functions.get(endpoint)
             if old is not None and old != view_func:

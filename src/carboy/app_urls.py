@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .ctx import _cv_ctx
 from .dispatch import blueprint_chain
-from .exceptions import BadHost, HTTPException
+from .exceptions import BadHost, HTTPException, NotFound, UpgradeRequired
 from .routing import BuildError, Map, RequestRedirect
 from .sansio.request import host_without_port
 from .sansio.urls import iri_to_uri, url_quote
@@ -23,8 +23,30 @@ _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 # PERF: tuples, not ``A | B`` unions, which are built anew at each isinstance call.
 
 
+def _upgrade_required(
+    url_map: Map, path: str, domain: str, error: HTTPException
+) -> HTTPException:
+    """426 for a plain HTTP request to a WebSocket route; ``error`` otherwise."""
+    try:
+        url_map.match(path, "GET", domain, True)
+    except HTTPException:
+        return error
+    return UpgradeRequired()
+
+
+def _websocket_scheme(url_map: Map, endpoint: str, scheme: str) -> str:
+    """``ws``/``wss`` for an endpoint served only by WebSocket rules."""
+    rules = list(url_map.iter_rules(endpoint))
+    if rules and all(rule.websocket for rule in rules):
+        return {"http": "ws", "https": "wss"}.get(scheme, scheme)
+    return scheme
+
+
 class URLs:
     """Matching and building URLs; a part of :class:`carboy.Carboy`."""
+
+    #: Set when a WebSocket rule is added (426 and ``ws://`` URLs are looked for).
+    _has_websocket_rules = False
 
     config: Config
     url_map: Map
@@ -37,17 +59,18 @@ class URLs:
         """Match the request's URL, storing the rule and values or the routing error."""
         request = ctx.request
         assert request is not None
+        domain = ""
         try:
             if self.config["TRUSTED_HOSTS"]:
                 self.check_trusted_host(request)
             if self.url_map.host_matching or self.subdomain_matching:
                 domain = self._request_domain(request)
-            else:
-                domain = ""
             rule, values = self.url_map.match(
                 request.path, request.method, domain, websocket
             )
         except HTTPException as e:
+            if self._has_websocket_rules and not websocket and isinstance(e, NotFound):
+                e = _upgrade_required(self.url_map, request.path, domain, e)
             request.routing_exception = e
         else:
             request.url_rule = rule
@@ -166,6 +189,8 @@ class URLs:
             _external = True
         rv = f"{url_quote(root)}{path}" if root else path
         if _external:
+            if self._has_websocket_rules and _scheme is None:
+                scheme = _websocket_scheme(self.url_map, endpoint, scheme)
             rv = f"{scheme}://{host}{rv}"
         if _anchor is not None:
             rv = f"{rv}#{url_quote(_anchor, safe=_ANCHOR_SAFE)}"

@@ -549,13 +549,15 @@ def asgi_app(
     if kind == "lifespan":
         return _lifespan(app, scope, receive, send)
     if kind == "websocket":
-        return _refuse_websocket(send)
+        return _websocket(app, scope, receive, send)
     raise RuntimeError(f"carboy does not handle ASGI scope type {kind!r}.")
 
 
-async def _refuse_websocket(send: Send) -> None:
-    # WebSocket routes are not supported yet: refuse the handshake (403).
-    await send({"type": "websocket.close", "code": 1000})
+async def _websocket(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None:
+    # NOTE: carboy.websockets imports this module, so it is imported on first use.
+    from .websockets import serve_websocket
+
+    await serve_websocket(app, scope, receive, send)
 
 
 async def _first_message(

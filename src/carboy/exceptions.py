@@ -305,6 +305,21 @@ class TooManyRequests(HTTPException):
         return headers
 
 
+class UpgradeRequired(HTTPException):
+    """A plain HTTP request reached a WebSocket route (or another upgrade-only URL)."""
+
+    code = 426
+    description = (
+        "This URL serves WebSocket connections only; connect with a WebSocket client."
+    )
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        headers = super().get_headers()
+        headers.append(("Upgrade", "websocket"))
+        headers.append(("Connection", "Upgrade"))
+        return headers
+
+
 class RequestHeaderFieldsTooLarge(HTTPException):
     code = 431
     description = "One or more header fields exceeds the maximum size."

@@ -6,6 +6,7 @@ framework, code passes the context explicitly; only user-facing helpers use thes
 
 from __future__ import annotations
 
+import contextvars
 import operator
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -17,6 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .ctx import _AppCtxGlobals
     from .sansio.request import Request
     from .sessions import SessionMixin
+    from .websockets import WebSocket
 
 _NO_APP = """\
 Working outside of application context.
@@ -73,6 +75,23 @@ def _get_request() -> Any:
 
 def _get_session() -> Any:
     return _request_ctx().session
+
+
+#: The WebSocket connection a handler serves (set by the ASGI adapter, per connection).
+_cv_websocket: contextvars.ContextVar[Any] = contextvars.ContextVar("carboy.websockets")
+
+_NO_WEBSOCKET = """\
+Working outside of WebSocket context.
+
+'websocket' is only usable inside a WebSocket handler (@app.websocket) or its
+before_websocket/after_websocket hooks, under an ASGI server or client.websocket()."""
+
+
+def _get_websocket() -> Any:
+    ws = _cv_websocket.get(None)
+    if ws is None:
+        raise RuntimeError(_NO_WEBSOCKET)
+    return ws
 
 
 #: Attributes that belong to the proxy itself rather than to the object behind it.
@@ -145,6 +164,7 @@ class LocalProxy:
     __contains__ = _forward(operator.contains)
     __len__ = _forward(len)
     __iter__ = _forward(iter)
+    __aiter__ = _forward(operator.methodcaller("__aiter__"))
     __eq__ = _forward(operator.eq)
     __ne__ = _forward(operator.ne)
     __hash__ = _forward(hash)
@@ -157,3 +177,4 @@ current_app: Carboy = cast("Carboy", LocalProxy(_get_app, "current_app"))
 g: _AppCtxGlobals = cast("_AppCtxGlobals", LocalProxy(_get_g, "g"))
 request: Request = cast("Request", LocalProxy(_get_request, "request"))
 session: SessionMixin = cast("SessionMixin", LocalProxy(_get_session, "session"))
+websocket: WebSocket = cast("WebSocket", LocalProxy(_get_websocket, "websocket"))

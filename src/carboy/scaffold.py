@@ -169,6 +169,12 @@ class Scaffold(ABC):
         self.url_default_functions: dict[str | None, list[Callable[..., Any]]] = (
             defaultdict(list)
         )
+        self.before_websocket_funcs: dict[str | None, list[Callable[..., Any]]] = (
+            defaultdict(list)
+        )
+        self.after_websocket_funcs: dict[str | None, list[Callable[..., Any]]] = (
+            defaultdict(list)
+        )
 
     @abstractmethod
     def _check_setup_finished(self, f_name: str) -> None:
@@ -264,6 +270,33 @@ class Scaffold(ABC):
         """``route(rule, methods=["PATCH"])``."""
         return self._method_route("PATCH", rule, options)
 
+    def websocket(self, rule: str, **options: Any) -> Callable[[F], F]:
+        """Register the decorated function as the handler of WebSocket connections to
+        URL ``rule`` (ASGI; see ``docs/websockets-and-streaming.md``).
+
+        ::
+
+            @app.websocket("/echo")
+            async def echo():
+                async for message in websocket:
+                    await websocket.send(message)
+        """
+
+        def decorator(f: F) -> F:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(
+                rule,
+                endpoint,
+                f,
+                provide_automatic_options=False,
+                methods=["GET"],
+                websocket=True,
+                **options,
+            )
+            return f
+
+        return decorator
+
     @abstractmethod
     def add_url_rule(
         self,
@@ -304,6 +337,20 @@ class Scaffold(ABC):
         """Run ``f(exc)`` when each request ends, even after an error."""
         self._check_setup_finished("teardown_request")
         self.teardown_request_funcs.setdefault(None, []).append(f)
+        return f
+
+    def before_websocket(self, f: F) -> F:
+        """Run ``f()`` before each WebSocket handler; a non-``None`` return is an HTTP
+        response that refuses the connection (when it was not accepted yet)."""
+        self._check_setup_finished("before_websocket")
+        self.before_websocket_funcs[None].append(f)
+        return f
+
+    def after_websocket(self, f: F) -> F:
+        """Run ``f(response)`` after each WebSocket handler returns; ``response`` is the
+        refusal the handler returned, or ``None``; ``f`` returns it (or a new one)."""
+        self._check_setup_finished("after_websocket")
+        self.after_websocket_funcs[None].append(f)
         return f
 
     def context_processor(self, f: F) -> F:

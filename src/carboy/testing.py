@@ -41,6 +41,7 @@ from .wsgi import request_from_environ
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import Carboy, Request
+    from .testing_ws import AsyncWebSocketSession, WebSocketSession
 
 
 class FileUpload:
@@ -691,10 +692,19 @@ class CarboyClient(_ClientBase):
         *args: Any,
         follow_redirects: bool = False,
         buffered: bool = False,
+        stream: bool = False,
         **kwargs: Any,
     ) -> TestResponse:
-        """Send a request; ``get``, ``post``... call this with their method."""
+        """Send a request; ``get``, ``post``... call this with their method.
+
+        ``stream=True``: the body is read as the app sends it (``iter_encoded()``
+        gives it chunk by chunk); ``response.close()`` leaves early, as a client would.
+        """
         self._release()
+        if stream:
+            from .testing_ws import stream_response
+
+            return stream_response(self, self._environ(path, *args, **kwargs))
         history: list[TestResponse] = []
         while True:
             environ = self._environ(path, *args, **kwargs)
@@ -705,6 +715,21 @@ class CarboyClient(_ClientBase):
                 return response
             path, kwargs = target
             args = ()
+
+    def websocket(self, path: str = "/", *args: Any, **kwargs: Any) -> WebSocketSession:
+        """A WebSocket to the app (always through ASGI), used with ``with``::
+
+            with client.websocket("/echo", subprotocols=["chat"]) as ws:
+                ws.send("hi")
+                assert ws.receive() == "hi"
+
+        Takes ``client.get``'s arguments, plus ``subprotocols``, ``timeout`` (seconds
+        a wait may take) and ``http_response`` (refusals as HTTP responses, the server
+        extension; on by default). A refusal raises ``testing_ws.WebSocketDenied``.
+        """
+        from .testing_ws import WebSocketSession
+
+        return WebSocketSession(self, path, *args, **kwargs)
 
     def _run(self, environ: dict[str, Any]) -> TestResponse:
         preserved: list[Context] = []
@@ -863,6 +888,15 @@ class AsyncClient(_ClientBase):
                 return response
             path, kwargs = target
             args = ()
+
+    def websocket(
+        self, path: str = "/", *args: Any, **kwargs: Any
+    ) -> AsyncWebSocketSession:
+        """A WebSocket to the app, used with ``async with``; see
+        :meth:`CarboyClient.websocket`."""
+        from .testing_ws import AsyncWebSocketSession
+
+        return AsyncWebSocketSession(self, path, *args, **kwargs)
 
     async def get(self, *args: Any, **kw: Any) -> TestResponse:
         return await self.open(*args, method="GET", **kw)
