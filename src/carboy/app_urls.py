@@ -81,17 +81,57 @@ class URLs:
         return self.url_map.host_matching or self.subdomain_matching
 
     def _request_domain(self, request: Request) -> str:
-        host = host_without_port(request.host)
+        """What rules match against: the host (with a port unless it is the scheme's
+        default) under ``host_matching``, else the subdomain under ``SERVER_NAME``.
+
+        NOTE: as in Flask 3.1, ``SERVER_NAME`` restricts nothing unless
+        ``subdomain_matching`` is on; callers skip this when neither is on.
+        """
+        host = request.host.lower()
         if self.url_map.host_matching:
             return host
-        server_name = host_without_port(self.config["SERVER_NAME"] or "").lower()
+        server_name = self._server_name(request.scheme)
         if not server_name or host == server_name:
             return ""
         if not host.endswith("." + server_name):
-            # NOTE: a host outside SERVER_NAME ("evilexample.com" for "example.com")
-            # has no subdomain any rule can match, as in Flask.
+            # NOTE: a host outside SERVER_NAME ("evilexample.com" for "example.com",
+            # or another port) has no subdomain any rule can match, as in Flask.
             return _NO_SUBDOMAIN
         return host[: -len(server_name) - 1]
+
+    def _server_name(self, scheme: str) -> str:
+        """``SERVER_NAME`` as a request's host compares with it (no default port)."""
+        server_name: str = (self.config["SERVER_NAME"] or "").lower()
+        default = ":443" if scheme in {"https", "wss"} else ":80"
+        if server_name.endswith(default):
+            server_name = server_name[: -len(default)]
+        return server_name
+
+    def _url_host(
+        self, request: Request | None, scheme: str, domain: str, external: bool
+    ) -> tuple[str, bool]:
+        """``(host, external)`` for a URL to a rule of subdomain (or host) ``domain``.
+
+        A rule of the request's own subdomain (host, under host matching) keeps a
+        relative URL; another one gets an absolute URL. NOTE: as in Flask, absolute
+        URLs name SERVER_NAME when it is set, even for a request that came in under
+        another host.
+        """
+        host_matching = self.url_map.host_matching
+        current = ""
+        if request is None:
+            host = self.config["SERVER_NAME"] or ""
+        else:
+            host = (not host_matching and self._server_name(scheme)) or request.host
+            if host_matching or self.subdomain_matching:
+                current = self._request_domain(request)
+        if host_matching:
+            if domain and domain != current:
+                return domain, True
+            return host, external
+        if domain != current:
+            return (f"{domain}.{host}" if domain else host), True
+        return (f"{current}.{host}" if current else host), external
 
     def check_trusted_host(self, request: Request) -> None:
         """Raise 400 unless the request's host is in ``TRUSTED_HOSTS`` (when set)."""
@@ -153,7 +193,6 @@ class URLs:
             if _external is None:
                 _external = _scheme is not None
             scheme = _scheme or request.scheme
-            host = request.host
             root = request.root_path
         else:
             if endpoint[:1] == ".":
@@ -168,7 +207,6 @@ class URLs:
                     " 'PREFERRED_URL_SCHEME' as needed."
                 )
             scheme = _scheme or self.config["PREFERRED_URL_SCHEME"]
-            host = server_name or ""
             root = (self.config["APPLICATION_ROOT"] or "/").rstrip("/")
         if _scheme is not None and not _external:
             raise ValueError("When specifying '_scheme', '_external' must be True.")
@@ -180,13 +218,7 @@ class URLs:
                 _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external
             )
             return self.handle_url_build_error(error, endpoint, values)
-        if domain:
-            if self.url_map.host_matching:
-                host = domain
-            else:
-                base = self.config["SERVER_NAME"] or host
-                host = f"{domain}.{base}"
-            _external = True
+        host, _external = self._url_host(request, scheme, domain, _external)
         rv = f"{url_quote(root)}{path}" if root else path
         if _external:
             if self._has_websocket_rules and _scheme is None:
