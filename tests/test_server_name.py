@@ -185,3 +185,18 @@ def test_host_matching_matches_the_host_and_its_port(
     )
     for base_url in ("http://a.test/", "http://y.b.test:81/", "http://ignored.test/"):
         assert client.get("/", base_url=base_url).status_code == 404
+
+
+def test_a_variable_subdomain_does_not_match_a_foreign_host(protocol: str) -> None:
+    app = Carboy("variable_sub", static_folder=None, subdomain_matching=True)
+    app.config["SERVER_NAME"] = "example.test"
+
+    @app.get("/", subdomain="<user>")
+    def profile(user: str) -> str:
+        return user
+
+    client = _client(app, protocol)
+    assert client.get("/", subdomain="ada").data == b"ada"
+    # Flask would call the view with user="<invalid>"; carboy answers 404.
+    rv = client.get("/", base_url="http://elsewhere.test/")
+    assert rv.status_code == 404

@@ -65,11 +65,20 @@ class URLs:
                 self.check_trusted_host(request)
             if self.url_map.host_matching or self.subdomain_matching:
                 domain = self._request_domain(request)
+                if domain == _NO_SUBDOMAIN:
+                    # NOTE: not even a rule with a variable subdomain matches (Flask
+                    # would pass it "<invalid>"): the host is not this app's.
+                    raise NotFound()
             rule, values = self.url_map.match(
                 request.path, request.method, domain, websocket
             )
         except HTTPException as e:
-            if self._has_websocket_rules and not websocket and isinstance(e, NotFound):
+            if (
+                self._has_websocket_rules
+                and not websocket
+                and isinstance(e, NotFound)
+                and domain != _NO_SUBDOMAIN
+            ):
                 e = _upgrade_required(self.url_map, request.path, domain, e)
             request.routing_exception = e
         else:
