@@ -427,3 +427,41 @@ def test_session_transaction_with_subdomain_and_base_url(
         sess["k"] = 1
     assert any_client.get_cookie("session", domain="b.test") is not None
     assert any_client.get_cookie("session") is None
+
+
+# -- EnvironBuilder ---------------------------------------------------------------------
+
+
+def test_environ_builder(echo: Carboy, any_client: Any) -> None:
+    from carboy.testing import EnvironBuilder
+
+    builder = EnvironBuilder(echo, "https://example.test/echo?a=1", method="PUT")
+    assert (builder.url_scheme, builder.host, builder.script_root) == (
+        "https",
+        "example.test",
+        "",
+    )
+    assert (builder.path, builder.query_string, builder.method) == (
+        "/echo",
+        "a=1",
+        "PUT",
+    )
+    assert builder.base_url == "https://example.test/"
+    assert builder.get_request().url == "https://example.test/echo?a=1"
+    rv = any_client.open(builder)
+    assert rv.json["method"] == "PUT"
+    assert rv.json["url"] == "https://example.test/echo?a=1"
+    builder.close()
+
+
+def test_environ_builder_uses_the_apps_defaults_and_json(echo: Carboy) -> None:
+    from carboy.testing import EnvironBuilder
+
+    echo.config.update(SERVER_NAME="example.test:8080", APPLICATION_ROOT="/r")
+    echo.json.ensure_ascii = False  # type: ignore[attr-defined]
+    builder = EnvironBuilder(echo, json="€")
+    assert builder.input_stream.read().decode() == '"€"'
+    assert builder.content_type == "application/json"
+    assert builder.content_length == 5
+    assert builder.base_url == "http://example.test:8080/r/"
+    assert EnvironBuilder(echo).content_length is None

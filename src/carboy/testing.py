@@ -315,6 +315,51 @@ def url_unquote_path(path: str) -> str:
     return unquote_to_bytes(path).decode("latin-1")
 
 
+class EnvironBuilder:
+    """A test request for ``app``, built once, as Flask's ``testing.EnvironBuilder``.
+
+    It takes the test client's arguments (``path``, ``base_url``, ``subdomain``,
+    ``url_scheme``, ``query_string``, ``method``, ``headers``, ``data``, ``json``...);
+    ``client.open(builder)`` sends it::
+
+        builder = EnvironBuilder(app, "/search", query_string={"q": "tea"})
+        assert builder.path == "/search"
+        response = client.open(builder)
+    """
+
+    __test__ = False
+
+    def __init__(self, app: Carboy, *args: Any, **kwargs: Any) -> None:
+        self.app = app
+        environ = environ_for_app(app, *args, **kwargs)
+        self._environ = environ
+        self.method: str = environ["REQUEST_METHOD"]
+        self.url_scheme: str = environ["wsgi.url_scheme"]
+        self.host: str = environ["HTTP_HOST"]
+        self.script_root: str = environ["SCRIPT_NAME"]
+        self.path: str = environ["PATH_INFO"]
+        self.query_string: str = environ["QUERY_STRING"]
+        self.content_type: str | None = environ.get("CONTENT_TYPE")
+        self.input_stream: io.BytesIO = environ["wsgi.input"]
+        self.base_url = f"{self.url_scheme}://{self.host}{self.script_root}/"
+
+    @property
+    def content_length(self) -> int | None:
+        value = self._environ.get("CONTENT_LENGTH")
+        return int(value) if value else None
+
+    def get_environ(self) -> dict[str, Any]:
+        """The WSGI environ of the request (a new dict each time)."""
+        return dict(self._environ)
+
+    def get_request(self) -> Request:
+        """The request object the app would see."""
+        return request_from_environ(self.app, self.get_environ())
+
+    def close(self) -> None:
+        self.input_stream.close()
+
+
 def build_request(app: Carboy, *args: Any, **kwargs: Any) -> Request:
     """A request object for ``app.test_request_context(...)``."""
     return request_from_environ(app, environ_for_app(app, *args, **kwargs))
@@ -544,12 +589,16 @@ class _ClientBase:
         self._store_cookies(environ, response)
 
     def _environ(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        if args and isinstance(args[0], dict):  # a ready environ, as Werkzeug allows
+        if args and isinstance(args[0], dict | EnvironBuilder):
+            # A ready environ or builder, as Werkzeug's client allows.
             if len(args) > 1 or kwargs:
                 raise TypeError("Pass an environ alone, without other arguments.")
+            given = args[0]
+            if isinstance(given, EnvironBuilder):
+                given = given.get_environ()
             # Keys the environ lacks come from a default request.
             environ = environ_for_app(self.application, environ_base=self.environ_base)
-            environ.update(args[0])
+            environ.update(given)
         else:
             base = dict(self.environ_base)
             base.update(kwargs.pop("environ_base", None) or {})
@@ -688,7 +737,7 @@ class CarboyClient(_ClientBase):
 
     def open(
         self,
-        path: str | dict[str, Any] = "/",
+        path: str | dict[str, Any] | EnvironBuilder = "/",
         *args: Any,
         follow_redirects: bool = False,
         buffered: bool = False,
@@ -867,7 +916,7 @@ class AsyncClient(_ClientBase):
 
     async def open(
         self,
-        path: str | dict[str, Any] = "/",
+        path: str | dict[str, Any] | EnvironBuilder = "/",
         *args: Any,
         follow_redirects: bool = False,
         **kwargs: Any,
