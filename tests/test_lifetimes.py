@@ -100,6 +100,24 @@ def test_an_app_that_served_requests_is_freed(protocol: str) -> None:
     assert ref() is None
 
 
+@pytest.mark.usefixtures("no_gc")
+@pytest.mark.parametrize("protocol", ["wsgi", "asgi"])
+def test_an_app_that_served_requests_is_freed_by_reference_counting(
+    protocol: str,
+) -> None:
+    # Templates (the Jinja environment and its loader), sessions, async views,
+    # blueprints, the adapters and their caches: none of them holds the app back.
+    def serve() -> weakref.ref[Carboy]:
+        app = _configured_app()
+        client = app.test_client(protocol=protocol)
+        codes = [client.get(p).status_code for p in ["/", "/async", "/bp/"]]
+        assert codes == [200, 200, 200]
+        return weakref.ref(app)
+
+    ref = serve()
+    assert ref() is None
+
+
 def test_an_async_view_under_wsgi_on_a_worker_thread_frees_the_app() -> None:
     refs: list[weakref.ref[Carboy]] = []
 
@@ -262,3 +280,52 @@ def test_teardown_after_a_streamed_body_fails(protocol: str) -> None:
 
     assert app.test_client(protocol=protocol).get("/").data == b"a/"
     assert seen == [None]
+
+
+# -- middleware stays where the user put it -----------------------------------------------
+
+
+def test_wsgi_middleware_on_wsgi_app_stays_after_the_first_request() -> None:
+    app = Carboy("carboy_middleware_app", static_folder=None)
+
+    @app.get("/")
+    def index() -> str:
+        return request.headers.get("X-Middleware", "none")
+
+    class Middleware:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            environ["HTTP_X_MIDDLEWARE"] = "yes"
+            return self.inner(environ, start_response)
+
+    app.wsgi_app = Middleware(app.wsgi_app)  # type: ignore[method-assign]
+    client = app.test_client()
+    assert [client.get("/").data for _ in range(3)] == [b"yes", b"yes", b"yes"]
+    assert isinstance(app.wsgi_app, Middleware)
+    # Another app, unwrapped, is not affected.
+    other = Carboy("carboy_plain_app", static_folder=None)
+    other.get("/")(lambda: "plain")
+    assert other.test_client().get("/").data == b"plain"
+
+
+def test_asgi_middleware_on_asgi_app_stays_after_the_first_request() -> None:
+    app = Carboy("carboy_asgi_middleware_app", static_folder=None)
+
+    @app.get("/")
+    async def index() -> str:
+        return request.headers.get("X-Middleware", "none")
+
+    class Middleware:
+        def __init__(self, inner: Any) -> None:
+            self.inner = inner
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            scope = dict(scope, headers=[*scope["headers"], (b"x-middleware", b"yes")])
+            await self.inner(scope, receive, send)
+
+    app.asgi_app = Middleware(app.asgi_app)  # type: ignore[method-assign]
+    client = app.test_client(protocol="asgi")
+    assert [client.get("/").data for _ in range(3)] == [b"yes", b"yes", b"yes"]
+    assert isinstance(app.asgi_app, Middleware)

@@ -400,14 +400,16 @@ class Carboy(URLs, Responses, Templates, Requests, Scaffold):
     def wsgi_app(
         self, environ: dict[str, Any], start_response: Callable[..., Any]
     ) -> Any:
-        """The WSGI application (PEP 3333); wrap this, not the app, with middleware."""
+        """The WSGI application (PEP 3333); wrap this, not the app, with middleware:
+        ``app.wsgi_app = ProxyFix(app.wsgi_app)``."""
         # NOTE: adapters import the application layer, never the reverse; the adapter
-        # is imported on first use and bound to this instance, so later calls go
-        # straight to it.
+        # is imported on first use and becomes this method of the class, so later calls
+        # go straight to it. Never set on the instance: an instance attribute is the
+        # user's middleware, and a method bound there would hold the app in a cycle.
         from .wsgi import wsgi_app
 
-        self.wsgi_app = wsgi_app.__get__(self)  # type: ignore[method-assign]
-        return self.wsgi_app(environ, start_response)
+        Carboy.wsgi_app = wsgi_app  # type: ignore[method-assign,assignment]
+        return wsgi_app(self, environ, start_response)
 
     async def asgi_app(
         self,
@@ -415,11 +417,12 @@ class Carboy(URLs, Responses, Templates, Requests, Scaffold):
         receive: Callable[..., Any],
         send: Callable[..., Any],
     ) -> None:
-        """The ASGI 3 application (HTTP, WebSocket, lifespan)."""
+        """The ASGI 3 application (HTTP, WebSocket, lifespan); wrap this, not the app,
+        with middleware: ``app.asgi_app = Middleware(app.asgi_app)``."""
         from .asgi import asgi_app
 
-        self.asgi_app = asgi_app.__get__(self)  # type: ignore[method-assign]
-        await self.asgi_app(scope, receive, send)
+        Carboy.asgi_app = asgi_app  # type: ignore[method-assign,assignment]
+        await asgi_app(self, scope, receive, send)
 
     def __call__(
         self,

@@ -29,6 +29,7 @@ import inspect
 import io
 import tempfile
 import threading
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -388,8 +389,24 @@ def _bodiless_call(app: Carboy) -> Callable[[Step], Awaitable[Any]]:
     """The app's shared ``call`` for requests without a body (cached on the app)."""
     call: Callable[[Step], Awaitable[Any]] | None = app.__dict__.get("_asgi_call")
     if call is None:
-        call = app.__dict__["_asgi_call"] = _make_call(None, app.is_async)
+        call = app.__dict__["_asgi_call"] = _make_call(None, _weak_is_async(app))
     return call
+
+
+def _weak_is_async(app: Carboy) -> Callable[[Callable[..., Any]], bool]:
+    """``app.is_async`` for a function the app keeps: it must not hold the app (a
+    cycle would outlive the last reference to the app until the garbage collector)."""
+    is_async = type(app).is_async
+    cache = app._async_cache
+    app_ref = weakref.ref(app)
+
+    def weak_is_async(func: Callable[..., Any]) -> bool:
+        try:
+            return cache[func]  # PERF: the common case, no method call
+        except (KeyError, TypeError):
+            return is_async(app_ref(), func)  # type: ignore[arg-type]
+
+    return weak_is_async
 
 
 async def _after_body(

@@ -7,6 +7,7 @@ Jinja2 (see ``carboy.templating`` for the render functions).
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,24 @@ if TYPE_CHECKING:  # pragma: no cover
     from .scaffold import Scaffold
 
 
-class Environment(BaseEnvironment):
+class _KnowsItsApp:
+    """``app`` without a strong reference: the app holds its environment and loader,
+    which must not hold it back (a cycle outlives the app's last reference)."""
+
+    _app_ref: weakref.ref[Carboy]
+
+    @property
+    def app(self) -> Carboy:
+        app = self._app_ref()
+        assert app is not None, "the application was freed"
+        return app
+
+    @app.setter
+    def app(self, app: Carboy) -> None:
+        self._app_ref = weakref.ref(app)
+
+
+class Environment(_KnowsItsApp, BaseEnvironment):
     """A Jinja2 environment that knows its app and loads from its template folders."""
 
     def __init__(self, app: Carboy, **options: Any) -> None:
@@ -28,7 +46,7 @@ class Environment(BaseEnvironment):
         self.app = app
 
 
-class DispatchingJinjaLoader(BaseLoader):
+class DispatchingJinjaLoader(_KnowsItsApp, BaseLoader):
     """Looks in the app's loader, then in each blueprint's (registration order)."""
 
     def __init__(self, app: Carboy) -> None:
@@ -97,9 +115,17 @@ def create_environment(app: Carboy) -> Environment:
     from .globals import g, request, session
     from .helpers import get_flashed_messages
 
+    app_ref = weakref.ref(app)
+
+    def select_autoescape(filename: str | None) -> bool:
+        return app_ref().select_jinja_autoescape(filename)  # type: ignore[union-attr]
+
+    def url_for(endpoint: str, /, **values: Any) -> str:
+        return app_ref().url_for(endpoint, **values)  # type: ignore[union-attr]
+
     options = dict(app.jinja_options)
     if "autoescape" not in options:
-        options["autoescape"] = app.select_jinja_autoescape
+        options["autoescape"] = select_autoescape
     if "auto_reload" not in options:
         auto_reload = app.config["TEMPLATES_AUTO_RELOAD"]
         options["auto_reload"] = app.debug if auto_reload is None else bool(auto_reload)
@@ -107,8 +133,10 @@ def create_environment(app: Carboy) -> Environment:
     env = env_class(app, **options)
     # NOTE: the proxies are resolved only when a template uses them, so a template that
     # never mentions ``session`` never opens it (no cookie, no ``Vary``).
+    # NOTE: functions that find the app through a weak reference, not its bound
+    # methods, so the environment does not keep the app alive.
     env.globals.update(
-        url_for=app.url_for,
+        url_for=url_for,
         get_flashed_messages=get_flashed_messages,
         config=app.config,
         request=request,
