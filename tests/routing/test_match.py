@@ -276,9 +276,68 @@ def test_strict_slash_redirect(path: str, target: str) -> None:
     assert info.value.code == 308
 
 
-def test_no_redirect_when_something_else_matches() -> None:
-    url_map = Map([Rule("/about/", endpoint="slash"), Rule("/<page>", endpoint="page")])
-    assert endpoint(url_map, "/about") == "page"
+@pytest.mark.parametrize(
+    "other",
+    ["/<page>", "/<path:p>", "/<int:n>", "/<page>.<ext>", "/<any(about, x):w>"],
+)
+def test_static_slash_redirect_wins_over_converters(other: str) -> None:
+    # NOTE: as Werkzeug's router: at the point where the path runs out, a strict-slash
+    # rule one "/" further on answers before any converter branch is tried.
+    for rules in (
+        [Rule("/about/", endpoint="slash"), Rule(other, endpoint="other")],
+        [Rule(other, endpoint="other"), Rule("/about/", endpoint="slash")],
+    ):
+        url_map = Map(rules)
+        with pytest.raises(RequestRedirect) as info:
+            url_map.match("/about", "GET")
+        assert info.value.new_url == "/about/"
+
+
+def test_slash_redirect_of_dynamic_rule_in_priority_order() -> None:
+    url_map = Map(
+        [
+            Rule("/<path:p>", endpoint="catch"),
+            Rule("/users/<name>/", endpoint="user"),
+            Rule("/users/<int:id>", endpoint="id"),
+            Rule("/a/b/", endpoint="ab"),
+            Rule("/a/<x>", endpoint="ax"),
+        ]
+    )
+    with pytest.raises(RequestRedirect) as info:
+        url_map.match("/users/bob", "GET")
+    assert info.value.new_url == "/users/bob/"
+    # An int rule weighs less than a string one, so it is tried (and matches) first.
+    assert endpoint(url_map, "/users/7") == "id"
+    with pytest.raises(RequestRedirect):
+        url_map.match("/a/b", "GET")
+    assert endpoint(url_map, "/a/c") == "ax"
+    assert endpoint(url_map, "/users/bob/x") == "catch"
+
+
+def test_exact_rule_still_beats_slash_redirect() -> None:
+    url_map = Map([Rule("/about/", endpoint="slash"), Rule("/about", endpoint="bare")])
+    assert endpoint(url_map, "/about") == "bare"
+    url_map = Map(
+        [Rule("/u/<name>/", endpoint="slash"), Rule("/u/<name>", endpoint="bare")]
+    )
+    assert endpoint(url_map, "/u/x") == "bare"
+
+
+def test_slash_redirect_only_for_the_method_and_domain_it_serves() -> None:
+    url_map = Map(
+        [
+            Rule("/post/", endpoint="post", methods=["POST"]),
+            Rule("/<path:p>", endpoint="catch"),
+            Rule("/sub/", endpoint="sub", subdomain="api"),
+        ]
+    )
+    assert endpoint(url_map, "/post") == "catch"
+    with pytest.raises(RequestRedirect):
+        url_map.match("/post", "POST")
+    assert endpoint(url_map, "/sub") == "catch"
+    with pytest.raises(RequestRedirect):
+        url_map.match("/sub", "GET", "api")
+    assert url_map.allowed_methods("/post") == set()
 
 
 def test_no_redirect_for_other_method_or_non_slash_rule() -> None:

@@ -125,3 +125,45 @@ def test_round_trip_mixed(name: str, n: int) -> None:
 def test_hostile_paths_never_crash(path: str) -> None:
     for candidate in (path, "/" + path, "/t/" + path, "/i/" + path, "/f/" + path):
         outcome(ROUND_TRIP_MAP, candidate)
+
+
+# -- strict slashes against converters ---------------------------------------------
+
+SLASH_RULES = [*RULE_STRINGS, "/<section>/", "/users/<name>/", "/files/<p>/"]
+
+
+def slow_outcome(url_map: Map, path: str) -> Any:
+    try:
+        rule, values = url_map._matcher._match_slowly(  # type: ignore[attr-defined]
+            path, "GET", "", False
+        )
+    except HTTPException as error:
+        return type(error).__name__, getattr(error, "new_url", None)
+    return rule.rule, values
+
+
+@settings(max_examples=150)
+@given(
+    rules=st.lists(st.sampled_from(SLASH_RULES), min_size=1, unique=True),
+    paths=st.lists(PATHS, max_size=8),
+)
+def test_fast_path_agrees_with_full_search(rules: list[str], paths: list[str]) -> None:
+    url_map = Map([Rule(string, endpoint=string) for string in rules])
+    for path in paths:
+        assert outcome(url_map, path) == slow_outcome(url_map, path), path
+
+
+@settings(max_examples=150)
+@given(
+    name=st.from_regex(r"[a-z0-9.]{1,10}", fullmatch=True),
+    others=st.lists(st.sampled_from(SLASH_RULES), unique=True),
+)
+def test_static_slash_rule_redirects_whatever_converters_exist(
+    name: str, others: list[str]
+) -> None:
+    rules = [Rule(string, endpoint=string) for string in others]
+    # A static rule at "/<name>" itself would be an exact match, which wins.
+    rules = [rule for rule in rules if rule.rule != f"/{name}"]
+    url_map = Map([*rules, Rule(f"/{name}/", endpoint="slashed")])
+    assert outcome(url_map, f"/{name}") == ("RequestRedirect", f"/{name}/")
+    assert outcome(url_map, f"/{name}/") == (f"/{name}/", {})

@@ -21,6 +21,12 @@ How a path is matched:
    of the path.
 4. At a leaf, rules are checked in registration order for websocket, domain and
    method; a rule that fails only on the method adds its methods to the 405 set.
+5. Where the path runs out and no rule there accepts the request, a strict-slash
+   rule one ``/`` further on that would accept it answers with a redirect to the
+   slashed URL, before any later branch is tried. So ``/dir`` redirects to
+   ``/dir/`` even when a catch-all ``/<path:p>`` would match ``/dir``: static rules
+   and their slash redirects win over converters, as in Werkzeug's router. When
+   nothing matches at all, a slashed URL matched by a ``path`` tail redirects too.
 """
 
 from __future__ import annotations
@@ -45,6 +51,8 @@ GroupMatcher = Callable[[str], "list[Any] | None"]
 
 _SEGMENT, _MIXED, _TAIL = 1, 0, 2  # also the rank between equal weights
 _PATH_SAFE = SEGMENT_SAFE + "/"
+#: The method allowed_methods() searches with: no rule lists it.
+_ANY_METHOD = "\x00"
 
 
 class Matcher(Protocol):
@@ -122,6 +130,28 @@ def _toggle_slash(tokens: list[Token]) -> list[Token] | None:
             return None
         return [*tokens[:-1], last[:-1]] if last != "/" else tokens[:-1]
     return [*tokens, "/"]
+
+
+class _SlashRequired(Exception):
+    """Raised inside the search when the slashed path is the answer."""
+
+
+def _slash_target(
+    leaves: list[_Leaf], values: list[Any], method: str, domain: str, websocket: bool
+) -> bool:
+    """Whether a strict-slash rule among ``leaves`` (rules ending in ``/``, reached
+    by one more ``/``) would accept the request, so the path redirects there."""
+    if method == _ANY_METHOD:  # collecting allowed methods: no redirect to take
+        return False
+    for leaf in leaves:
+        rule = leaf.rule
+        if (
+            not leaf.sort_key[0]
+            and rule.strict_slashes
+            and leaf.accept(values, method, domain, websocket, []) is not None
+        ):
+            return True
+    return False
 
 
 class _Node:
@@ -233,6 +263,12 @@ def _search(
             found = leaf.accept(values, method, domain, websocket, allowed)
             if found is not None:
                 return found
+        # NOTE: a path that already ends in "/" is never redirected to one more.
+        slashed = node.static.get("") if parts[-1] else None
+        if slashed is not None and _slash_target(
+            slashed.leaves, values, method, domain, websocket
+        ):
+            raise _SlashRequired()
         return None
     segment = parts[i]
     child = node.static.get(segment)
@@ -277,6 +313,9 @@ class StateTrieMatcher:
     def __init__(self, map: Map) -> None:
         self.map = map
         self.static: dict[str, list[_Leaf]] = {}
+        #: Static strict-slash rules ending in "/", keyed by their path without it:
+        #: the paths that redirect before the trie is searched.
+        self.slashed: dict[str, list[_Leaf]] = {}
         self.root = _Node()
         self._edges = 0
 
@@ -294,6 +333,13 @@ class StateTrieMatcher:
             path = "".join(tokens)  # type: ignore[arg-type]
             leaf = _Leaf(rule, (), alias)
             self._insert_leaf(self.static.setdefault(path, []), leaf)
+            if (
+                not alias
+                and rule.strict_slashes
+                and path.endswith("/")
+                and path[-2:-1] not in ("", "/")
+            ):
+                self._insert_leaf(self.slashed.setdefault(path[:-1], []), leaf)
             return
         node = self.root
         names: list[str] = []
@@ -375,6 +421,11 @@ class StateTrieMatcher:
                 found = leaf.accept([], method, domain, websocket, allowed)
                 if found is not None:
                     return found
+        slashed = self.slashed.get(path)
+        if slashed is not None and _slash_target(
+            slashed, [], method, domain, websocket
+        ):
+            raise _SlashRequired()
         parts = path.split("/")
         if parts[0]:  # NOTE: not an absolute path
             return None
@@ -391,6 +442,8 @@ class StateTrieMatcher:
         leaves = self.static.get(path)
         values: list[Any] = []
         if leaves is None:
+            if path in self.slashed:
+                return self._match_slowly(path, method, domain, websocket)
             node = self.root
             parts = path.split("/")
             if parts[0]:  # a relative path can't match
@@ -434,7 +487,10 @@ class StateTrieMatcher:
         self, path: str, method: str, domain: str, websocket: bool
     ) -> MatchResult:
         allowed: list[frozenset[str]] = []
-        found = self._find(path, method, domain, websocket, allowed)
+        try:
+            found = self._find(path, method, domain, websocket, allowed)
+        except _SlashRequired:
+            raise RequestRedirect(quote(path + "/", safe=_PATH_SAFE)) from None
         if found is None:
             if allowed:
                 raise MethodNotAllowed(valid_methods=set().union(*allowed))
@@ -453,5 +509,5 @@ class StateTrieMatcher:
 
     def allowed_methods(self, path: str, domain: str) -> set[str]:
         allowed: list[frozenset[str]] = []
-        self._find(path, "\x00", domain, False, allowed)
+        self._find(path, _ANY_METHOD, domain, False, allowed)
         return set().union(*allowed)
