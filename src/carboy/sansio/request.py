@@ -21,6 +21,7 @@ from ..exceptions import (
     UnsupportedMediaType,
 )
 from .datastructures import CombinedMultiDict, EnvironHeaders, ImmutableMultiDict
+from .header_properties import RequestHeaderProperties
 from .http import (
     Accept,
     Authorization,
@@ -205,7 +206,7 @@ class _EmptyStream:
         return b""
 
 
-class Request:
+class Request(RequestHeaderProperties):
     """An HTTP request: the object a view reaches as ``request``.
 
     The protocol adapter builds it; user code reads it. Under WSGI ``request.environ``

@@ -14,6 +14,7 @@ from typing import Any
 from ..exceptions import RequestedRangeNotSatisfiable
 from . import http
 from .datastructures import Headers, _check_value
+from .header_properties import ResponseHeaderProperties
 from .http import (
     HTTP_STATUS_CODES,
     dump_cookie,
@@ -70,7 +71,7 @@ _CHARSET_TYPES = frozenset(
 )
 
 
-class Response:
+class Response(ResponseHeaderProperties):
     """An HTTP response.
 
     ``Response("hi", 201, {"X-Id": "7"}, mimetype="text/plain")``; the body may also be
@@ -335,14 +336,6 @@ class Response:
             self.headers.remove("Content-Length")
         else:
             self.headers.set("Content-Length", str(value))
-
-    @property
-    def location(self) -> str | None:
-        return self.headers.get("location")  # type: ignore[no-any-return]
-
-    @location.setter
-    def location(self, value: str) -> None:
-        self.headers.set("Location", value)
 
     @property
     def is_json(self) -> bool:

@@ -7,6 +7,7 @@ client input and run in time linear in the length of their input.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from .dates import http_date, parse_date
@@ -85,29 +86,96 @@ class ContentRange:
 
     ``ContentRange("bytes", 0, 100, 1000)`` is ``bytes 0-99/1000``;
     ``ContentRange("bytes", None, None, 1000)`` is the unsatisfiable
-    ``bytes */1000``.
+    ``bytes */1000``. On a response (``response.content_range``) every change
+    rewrites the header; :meth:`unset` removes it.
     """
 
-    __slots__ = ("units", "start", "stop", "length")
+    __slots__ = ("_units", "_start", "_stop", "_length", "on_update")
 
     def __init__(
         self,
-        units: str,
+        units: str | None,
         start: int | None,
         stop: int | None,
         length: int | None = None,
+        on_update: Callable[[ContentRange], None] | None = None,
     ) -> None:
-        self.units = units
-        self.start = start
-        self.stop = stop
-        self.length = length
+        self.on_update = on_update
+        self._units = units
+        self._start = start
+        self._stop = stop
+        self._length = length
+
+    def _changed(self) -> None:
+        if self.on_update is not None:
+            self.on_update(self)
+
+    @property
+    def units(self) -> str | None:
+        """The range unit, ``"bytes"`` (``None`` once :meth:`unset`)."""
+        return self._units
+
+    @units.setter
+    def units(self, value: str | None) -> None:
+        self._units = value
+        self._changed()
+
+    @property
+    def start(self) -> int | None:
+        """The first byte position."""
+        return self._start
+
+    @start.setter
+    def start(self, value: int | None) -> None:
+        self._start = value
+        self._changed()
+
+    @property
+    def stop(self) -> int | None:
+        """The position after the last byte (exclusive)."""
+        return self._stop
+
+    @stop.setter
+    def stop(self, value: int | None) -> None:
+        self._stop = value
+        self._changed()
+
+    @property
+    def length(self) -> int | None:
+        """The complete length, ``None`` when unknown (``*``)."""
+        return self._length
+
+    @length.setter
+    def length(self, value: int | None) -> None:
+        self._length = value
+        self._changed()
+
+    def set(
+        self,
+        start: int | None,
+        stop: int | None,
+        length: int | None = None,
+        units: str | None = "bytes",
+    ) -> None:
+        """Change every part at once (one header update)."""
+        self._units, self._start, self._stop, self._length = units, start, stop, length
+        self._changed()
+
+    def unset(self) -> None:
+        """Clear it; on a response this removes the header."""
+        self.set(None, None, None, None)
 
     def to_header(self) -> str:
-        """Serialise to a header value."""
-        length = "*" if self.length is None else str(self.length)
-        if self.start is None or self.stop is None:
-            return f"{self.units} */{length}"
-        return f"{self.units} {self.start}-{self.stop - 1}/{length}"
+        """Serialise to a header value (``""`` once :meth:`unset`)."""
+        if self._units is None:
+            return ""
+        length = "*" if self._length is None else str(self._length)
+        if self._start is None or self._stop is None:
+            return f"{self._units} */{length}"
+        return f"{self._units} {self._start}-{self._stop - 1}/{length}"
+
+    def __bool__(self) -> bool:
+        return self._units is not None
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ContentRange):
@@ -121,8 +189,39 @@ class ContentRange:
 
     __hash__ = None  # type: ignore[assignment]
 
+    def __str__(self) -> str:
+        return self.to_header()
+
     def __repr__(self) -> str:
         return f"<ContentRange {self.to_header()!r}>"
+
+
+_CONTENT_RANGE = re.compile(
+    r"([!#$%&'*+\-.^_`|~0-9A-Za-z]+) +(?:([0-9]{1,18})-([0-9]{1,18})|\*)/([0-9]{1,18}|\*)"
+)
+
+
+def parse_content_range_header(
+    value: str | None,
+    on_update: Callable[[ContentRange], None] | None = None,
+) -> ContentRange | None:
+    """Parse a ``Content-Range`` header, or ``None`` if it is missing or malformed
+    (a last position before the first, a range past a known length, ``*/*``)."""
+    if not value:
+        return None
+    match = _CONTENT_RANGE.fullmatch(value.strip())
+    if match is None:
+        return None
+    units, first, last, raw_length = match.groups()
+    length = None if raw_length == "*" else int(raw_length)
+    if first is None:
+        if length is None:
+            return None
+        return ContentRange(units, None, None, length, on_update)
+    start, stop = int(first), int(last) + 1
+    if stop <= start or (length is not None and stop > length):
+        return None
+    return ContentRange(units, start, stop, length, on_update)
 
 
 # NOTE: no whitespace inside a range spec (RFC 9110 section 14.1.1); only around the
