@@ -121,7 +121,7 @@ def send_file(
 
     A relative path is relative to ``current_app.root_path``; never pass a path
     from the user (use :func:`send_from_directory`). ``mimetype`` is guessed from
-    ``download_name`` (or the path); ``as_attachment`` asks the browser to save the
+    the extension of ``download_name`` (or of the path), and from nothing else; ``as_attachment`` asks the browser to save the
     file as ``download_name``. With ``conditional`` the response answers
     ``If-None-Match``/``If-Modified-Since`` (304), ``If-Match`` (412) and ``Range``
     (206/416). ``etag`` may be a string to use; otherwise it is built from the
@@ -144,6 +144,7 @@ def send_file(
         if isinstance(file, io.TextIOBase):
             raise ValueError("Files must be opened in binary mode or use BytesIO.")
         size, mtime = _file_size(file), None
+    # NOTE: from here on the response owns the file; every failure closes it.
     try:
         headers = _headers(
             path, download_name, mimetype, as_attachment, size, mtime, last_modified
@@ -153,10 +154,34 @@ def send_file(
         if callable(max_age):
             max_age = max_age(path)
         headers.update(_cache_control(max_age))
+        return _respond(file, path, size, mtime, headers, etag, conditional)
     except BaseException:
         file.close()
         raise
-    return _respond(file, path, size, mtime, headers, etag, conditional)
+
+
+# An extension: a dot and a few characters that can never form a URL scheme or path.
+_EXTENSION = re.compile(r"\.[A-Za-z0-9_+-]{1,32}")
+
+
+def guess_mimetype(name: str) -> tuple[str | None, str | None]:
+    """``(type, encoding)`` from the extensions at the end of ``name`` only.
+
+    ``report.tar.gz`` gives ``("application/x-tar", "gzip")``. Whatever else the name
+    holds is ignored: ``mimetypes.guess_type`` alone reads ``data:text/html,x`` as a
+    data URL and answers ``text/html``, which a client-chosen download name must never
+    be able to choose.
+    """
+    # NOTE: a leading dot starts a hidden name, not an extension (".html").
+    base = name.replace("\\", "/").rpartition("/")[2].lstrip(".")
+    suffixes = []
+    for suffix in reversed(base.split(".")[1:]):
+        if not _EXTENSION.fullmatch("." + suffix):
+            break
+        suffixes.append("." + suffix)
+    if not suffixes:
+        return None, None
+    return mimetypes.guess_type("file" + "".join(reversed(suffixes)))
 
 
 def _headers(
@@ -176,7 +201,7 @@ def _headers(
                 " available. Either set 'download_name', pass a path instead of a"
                 " file, or set 'mimetype'."
             )
-        mimetype, encoding = mimetypes.guess_type(download_name)
+        mimetype, encoding = guess_mimetype(download_name)
         mimetype = mimetype or "application/octet-stream"
         # NOTE: no Content-Encoding for attachments: browsers would then save a
         # .tar.gz decompressed.
