@@ -35,7 +35,9 @@ def test_parse_etags_never_reads_more_than_asked(value: str, cap: int) -> None:
 
 @given(
     st.lists(
-        st.text(st.characters(exclude_characters='",', exclude_categories=("Zs", "Cc"))),
+        st.text(
+            st.characters(exclude_characters='",', exclude_categories=("Zs", "Cc"))
+        ),
         max_size=300,
     )
 )

@@ -76,7 +76,9 @@ def test_hostile_download_name(
 
 def test_name_without_control_characters_is_kept(hostile: CarboyClient) -> None:
     rv = hostile.get("/attachment?name=data:text%2Fhtml,x")
-    assert rv.headers["Content-Disposition"] == 'attachment; filename="data:text/html,x"'
+    assert (
+        rv.headers["Content-Disposition"] == 'attachment; filename="data:text/html,x"'
+    )
     rv = hostile.get("/attachment?name=a%0d%0ab.txt")
     assert rv.headers["Content-Disposition"] == 'attachment; filename="ab.txt"'
 

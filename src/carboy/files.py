@@ -121,13 +121,13 @@ def send_file(
 
     A relative path is relative to ``current_app.root_path``; never pass a path
     from the user (use :func:`send_from_directory`). ``mimetype`` is guessed from
-    the extension of ``download_name`` (or of the path), and from nothing else; ``as_attachment`` asks the browser to save the
-    file as ``download_name``. With ``conditional`` the response answers
-    ``If-None-Match``/``If-Modified-Since`` (304), ``If-Match`` (412) and ``Range``
-    (206/416). ``etag`` may be a string to use; otherwise it is built from the
-    file's mtime, size and path. ``max_age`` defaults to
-    ``current_app.get_send_file_max_age`` (``SEND_FILE_MAX_AGE_DEFAULT``): ``None``
-    gives ``Cache-Control: no-cache``, a number ``public, max-age=N``.
+    the extension of ``download_name`` (or of the path), and from nothing else;
+    ``as_attachment`` asks the browser to save the file as ``download_name``. With
+    ``conditional`` the response answers ``If-None-Match``/``If-Modified-Since``
+    (304), ``If-Match`` (412) and ``Range`` (206/416). ``etag`` may be a string to
+    use; otherwise it is built from the file's mtime, size and path. ``max_age``
+    defaults to ``current_app.get_send_file_max_age`` (``SEND_FILE_MAX_AGE_DEFAULT``):
+    ``None`` gives ``Cache-Control: no-cache``, a number ``public, max-age=N``.
 
     ``send_file("reports/q3.pdf", as_attachment=True)``
     """

@@ -13,18 +13,13 @@ parsed (itsdangerous unsigns first), so a forged cookie costs one HMAC and nothi
 from __future__ import annotations
 
 import hashlib
-import json
-import uuid
-from abc import ABC, abstractmethod
-from base64 import b64decode, b64encode
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Iterator, MutableMapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
-from markupsafe import Markup
+from itsdangerous import BadData, BadSignature, URLSafeTimedSerializer
 
-from .sansio.http import http_date, parse_date
+from .json.tag import TaggedJSONSerializer
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import Carboy
@@ -171,10 +166,11 @@ class NullSession(SecureCookieSession):
     __ior__ = _fail
 
 
-class SessionInterface(ABC):
+class SessionInterface:
     """How the app loads and saves sessions; set ``app.session_interface`` to replace it.
 
-    Implement :meth:`open_session` and :meth:`save_session`; the ``get_cookie_*``
+    Implement :meth:`open_session` and :meth:`save_session` (as in Flask the class is
+    not abstract: a subclass may define only what it uses); the ``get_cookie_*``
     helpers read the ``SESSION_COOKIE_*`` settings, so a server-side store that keeps
     only an id in the cookie honours the same configuration. ``docs/
     templates-sessions-blueprints.md`` has a complete SQLite-backed example.
@@ -261,15 +257,27 @@ class SessionInterface(ABC):
             partitioned=self.get_cookie_partitioned(app),
         )
 
-    @abstractmethod
     def open_session(self, app: Carboy, request: Request) -> SessionMixin | None:
-        """The session for ``request``, or ``None`` to use a null session."""
+        """The session for ``request``, or ``None`` to use a null session.
 
-    @abstractmethod
+        Every interface implements this; the base class raises ``NotImplementedError``.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement open_session(app, request)."
+        )
+
     def save_session(
         self, app: Carboy, session: SessionMixin, response: Response
     ) -> None:
-        """Persist ``session`` and set, refresh or delete the cookie on ``response``."""
+        """Persist ``session`` and set, refresh or delete the cookie on ``response``.
+
+        The base class raises ``NotImplementedError`` (only null sessions, from an
+        ``open_session`` that returns ``None``, are never saved).
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must implement save_session(app, session,"
+            " response)."
+        )
 
     def save_null_session(
         self, app: Carboy, session: SessionMixin, response: Response
@@ -330,7 +338,23 @@ class SecureCookieSessionInterface(SessionInterface):
             data = s.loads(value, max_age=max_age)
         except BadSignature:  # tampered, expired, signed with an unknown key, garbage
             return self._new_session()
+        except BadData as exc:
+            # NOTE: the signature is valid, so the cookie is one this app (or one
+            # sharing its key) wrote, yet it cannot be decoded: a serializer or tag
+            # changed. The user starts over; the operator is told why.
+            app.logger.warning(
+                "The session cookie has a valid signature but its payload could not"
+                " be decoded (%s); an empty session was opened instead. This happens"
+                " after the session serializer or its tags change.",
+                exc,
+            )
+            return self._new_session()
         if not isinstance(data, dict):
+            app.logger.warning(
+                "The session cookie has a valid signature but holds a %s, not a"
+                " dict; an empty session was opened instead.",
+                type(data).__name__,
+            )
             return self._new_session()
         return self.session_class(data)
 
@@ -362,67 +386,6 @@ class SecureCookieSessionInterface(SessionInterface):
             app, response, value, self.get_expiration_time(app, session)
         )
         response.add_vary("Cookie")
-
-
-# -- tagged JSON --------------------------------------------------------------------------
-
-
-class TaggedJSONSerializer:
-    """Compact JSON that round-trips ``tuple``, ``bytes``, ``Markup``, ``UUID`` and
-    ``datetime``, in Flask's format (``{" t": [...]}``, ``{" b": "..."}``...)."""
-
-    def __init__(self) -> None:
-        self._untaggers: dict[str, Callable[[Any], Any]] = {
-            " di": lambda v: {k[:-2]: item for k, item in v.items()},
-            " t": tuple,
-            " b": lambda v: b64decode(v),
-            " m": Markup,
-            " u": uuid.UUID,
-            " d": self._parse_date,
-        }
-
-    @staticmethod
-    def _parse_date(value: str) -> datetime:
-        rv = parse_date(value)
-        if rv is None:
-            raise ValueError(f"invalid date {value!r}")
-        return rv
-
-    def tag(self, value: Any) -> Any:
-        """``value`` as plain JSON data."""
-        if isinstance(value, dict):
-            if len(value) == 1:
-                key = next(iter(value))
-                if key in self._untaggers:
-                    return {" di": {f"{key}__": self.tag(value[key])}}
-            return {k: self.tag(v) for k, v in value.items()}
-        if isinstance(value, tuple):
-            return {" t": [self.tag(item) for item in value]}
-        if isinstance(value, list):
-            return [self.tag(item) for item in value]
-        if isinstance(value, bytes):
-            return {" b": b64encode(value).decode("ascii")}
-        if callable(getattr(value, "__html__", None)):
-            return {" m": str(value.__html__())}
-        if isinstance(value, uuid.UUID):
-            return {" u": value.hex}
-        if isinstance(value, datetime):
-            return {" d": http_date(value)}
-        return value
-
-    def untag(self, value: dict[str, Any]) -> Any:
-        if len(value) == 1:
-            key = next(iter(value))
-            untag = self._untaggers.get(key)
-            if untag is not None:
-                return untag(value[key])
-        return value
-
-    def dumps(self, value: Any) -> str:
-        return json.dumps(self.tag(value), separators=(",", ":"))
-
-    def loads(self, value: str | bytes) -> Any:
-        return json.loads(value, object_hook=self.untag)
 
 
 SecureCookieSessionInterface.serializer = TaggedJSONSerializer()

@@ -86,3 +86,19 @@ class Response(_SansioResponse):
     """The response class of :class:`Carboy`; JSON bodies are read with the app's JSON."""
 
     __slots__ = ()
+
+    @property
+    def max_cookie_size(self) -> int:
+        """The app's ``MAX_COOKIE_SIZE`` (4093 outside an app context): a longer
+        ``Set-Cookie`` header gives a warning. Settable per response."""
+        size = self.__dict__.get("_max_cookie_size")
+        if size is not None:
+            return size  # type: ignore[no-any-return]
+        ctx = _cv_ctx.get(None)
+        if ctx is None:
+            return _SansioResponse.max_cookie_size
+        return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+
+    @max_cookie_size.setter
+    def max_cookie_size(self, value: int) -> None:
+        self.__dict__["_max_cookie_size"] = value

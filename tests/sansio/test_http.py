@@ -291,9 +291,13 @@ def test_dump_cookie_invalid_idna_domain() -> None:
         dump_cookie("k", domain="ü" * 100 + ".example")
 
 
-def test_dump_cookie_large_value_allowed_without_warning() -> None:
-    header = dump_cookie("k", "x" * 10_000, max_size=4093)
-    assert len(header) > 10_000
+def test_dump_cookie_large_value_is_set_with_a_warning() -> None:
+    # NOTE: as Flask: the cookie is still written, and a warning names its size.
+    with pytest.warns(UserWarning, match=r"'k' cookie is too large.* 10010 bytes"):
+        header = dump_cookie("k", "x" * 10_000, max_size=4093)
+    assert len(header) == 10_010
+    assert dump_cookie("k", "x" * 10_000, max_size=0) == header  # 0: no check
+    assert len(dump_cookie("k", "x" * 4000)) == 4010  # under the default: silent
 
 
 # -------------------------------------------------------------- options header

@@ -12,8 +12,9 @@ Behaviour worth knowing (where it differs from Flask, on purpose or for simplici
   when the slashed URL would be served for this method and no rule matches
   ``/about`` exactly. As in Werkzeug, the redirect is found where the path runs out
   in the priority order, so a static ``/about/`` redirects even when a catch-all such
-  as ``/<path:p>`` would also match ``/about``. ``//`` is not merged: an empty segment matches no converter except inside
-  ``path``. The redirect's ``new_url`` is percent-encoded and has no query string.
+  as ``/<path:p>`` would also match ``/about``. ``//`` is not merged: an empty
+  segment matches no converter except inside ``path``. The redirect's ``new_url``
+  is percent-encoded and has no query string.
 - Websocket rules only match ``websocket=True`` and HTTP rules only ``False``; a
   mismatch is ``NotFound`` (not a 400 or 405).
 - Domains: a rule's ``host`` (host matching) or ``subdomain`` of ``None`` means

@@ -67,7 +67,6 @@ class _HeaderProperty(Generic[_T]):
     assigned value into the header text; assigning ``None`` removes the header.
     """
 
-
     def __init__(
         self,
         name: str,
@@ -145,7 +144,6 @@ def _credentials_text(value: bool) -> str:
 
 class _SetProperty:
     """A response header holding a set of names, as a live :class:`HeaderSet`."""
-
 
     def __init__(self, name: str, doc: str) -> None:
         self.name = name

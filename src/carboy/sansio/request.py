@@ -100,6 +100,35 @@ def get_host(
 READ_CHUNK = 64 * 1024
 
 
+_CONTAINERS = (list, dict)
+
+
+def _check_json_depth(value: Any, data: bytes | str, limit: int | None) -> None:
+    """Raise ``ValueError`` if ``value`` nests arrays and objects deeper than ``limit``.
+
+    PERF: a body with no more than ``limit`` brackets cannot be deeper than that,
+    which two C-speed counts tell; only bodies with more are walked.
+    """
+    if limit is None:
+        return
+    opening = ("[", "{") if isinstance(data, str) else (b"[", b"{")
+    if data.count(opening[0]) + data.count(opening[1]) <= limit:  # type: ignore[arg-type]
+        return
+    # Iterative, so the check itself can never hit the recursion limit.
+    stack = [(value, 1)] if isinstance(value, _CONTAINERS) else []
+    while stack:
+        container, depth = stack.pop()
+        if depth > limit:
+            raise ValueError(
+                f"The JSON body is nested deeper than {limit} levels"
+                " (Request.max_json_depth)."
+            )
+        items = container.values() if isinstance(container, dict) else container
+        stack.extend(
+            (item, depth + 1) for item in items if isinstance(item, _CONTAINERS)
+        )
+
+
 class LimitedStream:
     """A body reader that stops at ``limit`` bytes and enforces a maximum size.
 
@@ -244,6 +273,10 @@ class Request(RequestHeaderProperties):
 
     #: Charset assumed for text bodies and parameters.
     charset = "utf-8"
+    #: The deepest nesting of arrays and objects :meth:`get_json` accepts (400 past
+    #: it; ``None`` for no limit). Whatever it accepts, ``jsonify`` can write back:
+    #: orjson writes at most 254 levels, the standard library what the stack allows.
+    max_json_depth: int | None = 128
     #: Limits used when no application sets them (see ``max_content_length``).
     default_max_content_length: int | None = 16 * 1024 * 1024
     default_max_form_memory_size: int | None = 500_000
@@ -640,6 +673,7 @@ class Request(RequestHeaderProperties):
         data = self.get_data(cache=cache)
         try:
             value = self.json_loads(data)
+            _check_json_depth(value, data, self.max_json_depth)
         except (ValueError, RecursionError, TypeError) as exc:
             if silent:
                 value = None

@@ -381,7 +381,11 @@ class Response(ResponseHeaderProperties):
         samesite: str | None = None,
         partitioned: bool = False,
     ) -> None:
-        """Add a ``Set-Cookie`` header; invalid names or values raise ``ValueError``."""
+        """Add a ``Set-Cookie`` header; invalid names or values raise ``ValueError``.
+
+        A header longer than :attr:`max_cookie_size` gives a ``UserWarning`` naming
+        its size (the cookie is still set), as in Flask.
+        """
         self.headers.add(
             "Set-Cookie",
             dump_cookie(
@@ -395,6 +399,7 @@ class Response(ResponseHeaderProperties):
                 httponly=httponly,
                 samesite=samesite,
                 partitioned=partitioned,
+                max_size=self.max_cookie_size,
             ),
         )
 

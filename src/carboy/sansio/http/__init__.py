@@ -6,10 +6,10 @@ Plain values in, plain values out; standard library only.
 
 from .auth import Authorization as Authorization
 from .auth import WWWAuthenticate as WWWAuthenticate
+from .auth import parse_authorization as parse_authorization
 from .cache_control import RequestCacheControl as RequestCacheControl
 from .cache_control import ResponseCacheControl as ResponseCacheControl
 from .cache_control import parse_cache_control_header as parse_cache_control_header
-from .auth import parse_authorization as parse_authorization
 from .cookies import _quote_cookie_value as _quote_cookie_value
 from .cookies import dump_cookie as dump_cookie
 from .cookies import parse_cookie as parse_cookie
@@ -35,8 +35,8 @@ from .headers import parse_list_header as parse_list_header
 from .headers import parse_options_header as parse_options_header
 from .ranges import ContentRange as ContentRange
 from .ranges import IfRange as IfRange
-from .ranges import parse_content_range_header as parse_content_range_header
 from .ranges import Range as Range
+from .ranges import parse_content_range_header as parse_content_range_header
 from .ranges import parse_if_range_header as parse_if_range_header
 from .ranges import parse_range_header as parse_range_header
 from .status import HTTP_STATUS_CODES as HTTP_STATUS_CODES

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import time
+import warnings
 from datetime import datetime, timedelta
 from urllib.parse import quote as _quote
 
@@ -132,8 +133,9 @@ def dump_cookie(
     ``Expires`` computed from now, unless ``expires`` is given. ``expires`` may be a
     datetime, a Unix timestamp or a preformatted string. ``samesite`` is
     ``"Strict"``, ``"Lax"`` or ``"None"`` in any case; ``partitioned`` implies
-    ``Secure``. ``max_size`` is accepted for compatibility; larger cookies are
-    allowed (browsers may ignore them).
+    ``Secure``. A header longer than ``max_size`` characters (``0`` for no
+    limit) is still returned, with a ``UserWarning`` naming its size, as Flask
+    warns: browsers silently drop cookies past about 4 KB.
 
     Raises ``ValueError`` for an invalid key, for a control character or ``;`` in
     the path, domain or expires string, for a non-ASCII domain that cannot be
@@ -172,4 +174,20 @@ def dump_cookie(
         parts.append(f"SameSite={_samesite_attribute(samesite)}")
     if partitioned:
         parts.append("Partitioned")
-    return "; ".join(parts)
+    header = "; ".join(parts)
+    _check_size(key, header, len(parts[0]) - len(key) - 1, max_size)
+    return header
+
+
+def _check_size(key: str, header: str, value_size: int, max_size: int) -> None:
+    """Warn, as Flask does, when a Set-Cookie header is past ``max_size``."""
+    if not max_size or len(header) <= max_size:
+        return
+    warnings.warn(
+        f"The {key!r} cookie is too large: its Set-Cookie value is {len(header)}"
+        f" bytes ({value_size} for the value, {len(header) - value_size} for the"
+        f" name and attributes), over the {max_size}-byte limit. Browsers may"
+        " silently ignore it. Store less in it (keep large data server-side), or"
+        " raise MAX_COOKIE_SIZE if you know your clients accept it.",
+        stacklevel=4,
+    )

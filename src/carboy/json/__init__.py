@@ -1,4 +1,5 @@
-"""JSON for the application: ``app.json`` (a provider), ``jsonify``, ``dumps``, ``loads``.
+"""JSON for the application: ``app.json`` (a provider), ``jsonify``, ``dumps``, ``loads``,
+``dump`` and ``load`` (files); ``carboy.json.tag`` writes the session's tagged JSON.
 
 The default provider handles ``dataclasses``, ``date``/``datetime`` (as HTTP dates, as
 Flask does), ``UUID``, ``Decimal`` and objects with ``__html__``. When ``orjson`` is
@@ -14,14 +15,14 @@ import json as _json
 import uuid
 import weakref
 from datetime import date
-from typing import TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
-from .ctx import _cv_ctx
-from .sansio.http import http_date
+from ..ctx import _cv_ctx
+from ..sansio.http import http_date
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .app import Carboy
-    from .wrappers import Response
+    from ..app import Carboy
+    from ..wrappers import Response
 
 try:  # PERF: orjson is several times faster; it is optional (carboy[speed]).
     import orjson
@@ -43,6 +44,14 @@ def _default(o: Any) -> Any:
     raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
 
 
+def _too_deep() -> ValueError:
+    return ValueError(
+        "The value is nested too deeply to write as JSON (it ran out of stack). Bodies"
+        " read with request.get_json() never are: Request.max_json_depth keeps them"
+        " within what the encoders can write."
+    )
+
+
 class JSONProvider:
     """The interface ``app.json`` implements; subclass it to change JSON handling."""
 
@@ -55,6 +64,14 @@ class JSONProvider:
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         return _json.loads(s, **kwargs)
+
+    def dump(self, obj: Any, fp: IO[str], **kwargs: Any) -> None:
+        """Write ``obj`` as JSON to the text file ``fp``."""
+        fp.write(self.dumps(obj, **kwargs))
+
+    def load(self, fp: IO[str] | IO[bytes], **kwargs: Any) -> Any:
+        """Read JSON from the file ``fp`` (text or binary)."""
+        return self.loads(fp.read(), **kwargs)
 
     def _prepare_response_obj(
         self, args: tuple[Any, ...], kwargs: dict[str, Any]
@@ -86,7 +103,10 @@ class DefaultJSONProvider(JSONProvider):
         kwargs.setdefault("default", self.default)
         kwargs.setdefault("ensure_ascii", self.ensure_ascii)
         kwargs.setdefault("sort_keys", self.sort_keys)
-        return _json.dumps(obj, **kwargs)
+        try:
+            return _json.dumps(obj, **kwargs)
+        except RecursionError:
+            raise _too_deep() from None
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         if _orjson is not None and not kwargs:
@@ -157,6 +177,27 @@ def loads(s: str | bytes, **kwargs: Any) -> Any:
     if app is not None:
         return app.json.loads(s, **kwargs)
     return _json.loads(s, **kwargs)
+
+
+def dump(obj: Any, fp: IO[str], **kwargs: Any) -> None:
+    """Write ``obj`` as JSON to the text file ``fp``, with the current app's provider
+    (or the defaults): ``with open("out.json", "w") as f: carboy.json.dump(data, f)``.
+    """
+    app = _app()
+    if app is not None:
+        app.json.dump(obj, fp, **kwargs)
+        return
+    kwargs.setdefault("default", _default)
+    _json.dump(obj, fp, **kwargs)
+
+
+def load(fp: IO[str] | IO[bytes], **kwargs: Any) -> Any:
+    """Read JSON from the file ``fp`` with the current app's provider (or the
+    standard library)."""
+    app = _app()
+    if app is not None:
+        return app.json.load(fp, **kwargs)
+    return _json.load(fp, **kwargs)
 
 
 def jsonify(*args: Any, **kwargs: Any) -> Response:
