@@ -223,10 +223,18 @@ class WWWAuthenticate:
     @classmethod
     def from_header(cls, value: str | None) -> WWWAuthenticate | None:
         """Parse a challenge, or ``None`` if ``value`` is empty or malformed."""
-        parsed = parse_authorization(value)
-        if parsed is None:
+        if not value:
             return None
-        return cls(parsed.type, parsed.parameters or None, parsed.token)
+        scheme, _, rest = value.strip().partition(" ")
+        if not _TOKEN.fullmatch(scheme):
+            return None
+        rest = rest.strip()
+        if not rest:
+            return cls(scheme)
+        if _TOKEN68.fullmatch(rest):
+            return cls(scheme, token=rest)
+        params = {k: v for k, v in parse_dict_header(rest).items() if v is not None}
+        return cls(scheme, params)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, WWWAuthenticate):
