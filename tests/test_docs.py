@@ -108,3 +108,10 @@ def test_websockets_and_streaming_page_runs() -> None:
     blocks = _python_blocks(ROOT / "docs" / "websockets-and-streaming.md")
     namespace: dict[str, object] = {"__name__": "websockets_doc"}
     exec(compile("\n".join(blocks), "websockets-and-streaming.md", "exec"), namespace)
+
+
+def test_headers_page_examples_run() -> None:
+    blocks = _python_blocks(ROOT / "docs" / "headers-and-caching.md")
+    assert len(blocks) == 3
+    namespace: dict[str, object] = {"__name__": "headers_docs"}
+    exec(compile("\n".join(blocks), "headers-and-caching.md", "exec"), namespace)
