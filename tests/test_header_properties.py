@@ -229,8 +229,10 @@ def test_access_control_credentials_and_max_age() -> None:
     rv.access_control_allow_credentials = True
     assert rv.headers["Access-Control-Allow-Credentials"] == "true"
     assert rv.access_control_allow_credentials is True
-    with pytest.raises(ValueError):
-        rv.access_control_allow_credentials = False
+    rv.access_control_allow_credentials = False
+    assert "Access-Control-Allow-Credentials" not in rv.headers
+    assert rv.access_control_allow_credentials is False
+    rv.access_control_allow_credentials = True
     rv.access_control_allow_credentials = None
     assert "Access-Control-Allow-Credentials" not in rv.headers
     rv.access_control_max_age = 600
@@ -476,3 +478,12 @@ def test_request_cache_control_is_read_only() -> None:
         cc.no_store = True
     assert str(cc) == "max-stale=30, min-fresh=5"
     assert repr(cc) == "<RequestCacheControl 'max-stale=30, min-fresh=5'>"
+
+
+def test_get_etag() -> None:
+    rv = Response()
+    assert rv.get_etag() == (None, None)
+    rv.set_etag("abc", weak=True)
+    assert rv.get_etag() == ("abc", True)
+    rv.set_etag("xyz")
+    assert rv.get_etag() == ("xyz", False)

@@ -136,10 +136,14 @@ def _retry_after_text(value: datetime | date | int | float | str) -> str:
     return _date_text(value)
 
 
-def _credentials_text(value: bool) -> str:
-    if value is not True:
-        raise ValueError("Access-Control-Allow-Credentials can only be True (or None).")
-    return "true"
+class _CredentialsProperty(_HeaderProperty[bool]):
+    """``Access-Control-Allow-Credentials``: ``true`` or absent (``False`` removes it)."""
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        if value:
+            obj.headers.set(self.name, "true")
+        else:
+            obj.headers.remove(self.name)
 
 
 class _SetProperty:
@@ -229,10 +233,10 @@ class ResponseHeaderProperties:
     access_control_allow_origin = _text(
         "Access-Control-Allow-Origin", "The origin a CORS request may come from."
     )
-    access_control_allow_credentials = _HeaderProperty(
+    access_control_allow_credentials = _CredentialsProperty(
         "Access-Control-Allow-Credentials",
         lambda value: value == "true",
-        _credentials_text,
+        str,
         "Whether a CORS request may send credentials (``True`` or ``False``).",
     )
     access_control_max_age = _int(

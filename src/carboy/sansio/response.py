@@ -436,6 +436,13 @@ class Response(ResponseHeaderProperties):
     def set_etag(self, etag: str, weak: bool = False) -> None:
         self.headers.set("ETag", quote_etag(etag, weak))
 
+    def get_etag(self) -> tuple[str, bool] | tuple[None, None]:
+        """``(etag, is_weak)`` from the ``ETag`` header, or ``(None, None)``."""
+        etag, weak = http.unquote_etag(self.headers.get("etag"))
+        if etag is None:
+            return None, None
+        return etag, weak
+
     def make_conditional(
         self,
         request_or_environ: Any,
