@@ -282,6 +282,34 @@ def test_teardown_after_a_streamed_body_fails(protocol: str) -> None:
     assert seen == [None]
 
 
+def test_teardown_gets_the_error_of_a_streamed_body_once(protocol: str) -> None:
+    app = Carboy("carboy_stream_error_teardown", static_folder=None)
+    seen: list[tuple[str, Any]] = []
+
+    @app.get("/")
+    def index() -> Any:
+        @stream_with_context
+        def body() -> Iterator[str]:
+            yield "a"
+            raise Boom(request.path)
+
+        return body()
+
+    @app.teardown_request
+    def on_request(exc: BaseException | None) -> None:
+        seen.append(("request", exc))
+
+    @app.teardown_appcontext
+    def on_app(exc: BaseException | None) -> None:
+        seen.append(("app", exc))
+
+    # The status went out before the body failed: the error reaches the server.
+    with pytest.raises(Boom):
+        app.test_client(protocol=protocol).get("/")
+    _assert_once(seen)
+    assert str(seen[0][1]) == "/"
+
+
 # -- middleware stays where the user put it -----------------------------------------------
 
 

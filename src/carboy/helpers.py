@@ -129,6 +129,8 @@ class _ContextStream:
         self._ctx = ctx
         self._gen = gen
         self._closed = False
+        #: What the generator raised: the teardown functions receive it, as in Flask.
+        self._error: BaseException | None = None
         ctx._pushes += 1
 
     def __iter__(self) -> _ContextStream:
@@ -138,6 +140,11 @@ class _ContextStream:
         token = _cv_ctx.set(self._ctx)
         try:
             return next(self._gen)
+        except StopIteration:
+            raise
+        except Exception as e:
+            self._error = e
+            raise
         finally:
             _cv_ctx.reset(token)
 
@@ -156,7 +163,7 @@ class _ContextStream:
             try:
                 if ctx._pushes == 0 and ctx._preserved:
                     ctx._preserved = False
-                    ctx.app._teardown(ctx, None)
+                    ctx.app._teardown(ctx, self._error)
             finally:
                 _cv_ctx.reset(token)
 
