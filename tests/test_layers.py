@@ -33,6 +33,7 @@ ADAPTERS = {
     "carboy.websockets",
     "carboy.testing",
     "carboy.testing_ws",
+    "carboy.testing_requests",
     "carboy.serving",
 }
 ROUTING = {"carboy.routing"}
