@@ -1,9 +1,9 @@
 """Flask's tutorial app and the tests Flask's docs give for it, ported by changing
 imports (``flask`` -> ``carboy``), run under both adapters against a real SQLite file.
 
-Beyond imports: the test data's password hashes come from the app's own
-``generate_password_hash`` (Werkzeug's in the original), and ``init-db`` is called as a
-function (carboy has no CLI yet).
+Beyond imports: the test data's password hashes come from
+``carboy.security.generate_password_hash`` (literal Werkzeug hashes in the original),
+and ``init-db`` is called as a function (carboy has no CLI yet).
 """
 
 from __future__ import annotations
@@ -17,14 +17,18 @@ from typing import Any
 import pytest
 
 from carboy import Carboy, g, session
+from carboy.security import generate_password_hash
 from carboy.testing import CarboyClient
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "examples"))
 from flaskr import create_app  # noqa: E402
 from flaskr.db import get_db, init_db  # noqa: E402
-from flaskr.security import generate_password_hash  # noqa: E402
 
 sys.path.pop(0)
+
+# Cheap hashes for the test users (Flask's tutorial uses pbkdf2 hashes too); the app's
+# own registrations use the default, scrypt.
+FAST = "pbkdf2:sha256:1000"
 
 
 @pytest.fixture
@@ -37,8 +41,8 @@ def flaskr(tmp_path: Path) -> Iterator[Carboy]:
         db.executemany(
             "INSERT INTO user (username, password) VALUES (?, ?)",
             [
-                ("test", generate_password_hash("test")),
-                ("other", generate_password_hash("other")),
+                ("test", generate_password_hash("test", FAST)),
+                ("other", generate_password_hash("other", FAST)),
             ],
         )
         db.execute(

@@ -1,8 +1,8 @@
 """Flask's tutorial blog ("flaskr"), ported to carboy by changing its imports.
 
-The only other change: password hashing comes from the standard library
-(``hashlib.scrypt``) instead of Werkzeug, which carboy does not depend on. The
-``init-db`` command becomes ``init_db()`` (carboy has no CLI yet).
+Password hashing comes from ``carboy.security`` instead of ``werkzeug.security`` (the
+same functions and hash format). The only other change: the ``init-db`` command
+becomes ``init_db()`` (carboy has no CLI yet).
 """
 
 from __future__ import annotations

@@ -14,9 +14,9 @@ from carboy import (
     session,
     url_for,
 )
+from carboy.security import check_password_hash, generate_password_hash
 
 from .db import get_db
-from .security import check_password_hash, generate_password_hash
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
