@@ -35,6 +35,8 @@ ADAPTERS = {
     "carboy.testing_ws",
     "carboy.testing_requests",
     "carboy.serving",
+    "carboy.cli",
+    "carboy.debug",
 }
 ROUTING = {"carboy.routing"}
 SANSIO = {"carboy.sansio"}
@@ -89,3 +91,12 @@ def test_layer_imports_nothing_above_it(module: str, forbidden: set[str]) -> Non
 def test_sans_io_layers_never_import_io_frameworks(module: str) -> None:
     top_level = {name.partition(".")[0] for name in _loaded(module)}
     assert not {"asyncio", "uvicorn", "werkzeug", "flask", "starlette"} & top_level
+
+
+def test_import_carboy_loads_no_tool_and_no_click() -> None:
+    code = "import carboy, json, sys; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = set(json.loads(out))
+    assert not {"click", "uvicorn", "dotenv", "carboy.cli", "carboy.debug"} & loaded

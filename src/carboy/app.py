@@ -26,6 +26,7 @@ from .wrappers import Request as Request
 from .wrappers import Response as Response
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .cli import CarboyCliRunner
     from .jinja import Environment
     from .sessions import SessionInterface
     from .testing import CarboyClient
@@ -107,6 +108,7 @@ class Carboy(URLs, Responses, Templates, Requests, Scaffold):
     url_map_class = Map
     default_config = _default_config
     test_client_class: type[Any] | None = None
+    test_cli_runner_class: type[Any] | None = None
     #: The ``jinja_env`` class; ``None`` means :class:`carboy.templating.Environment`.
     jinja_environment: type[Environment] | None = None
 
@@ -162,7 +164,6 @@ class Carboy(URLs, Responses, Templates, Requests, Scaffold):
         self._logger: logging.Logger | None = None
         self._jinja_env: Any = None
         self._session_interface: SessionInterface | None = None
-        self.cli: Any = None
         self.jinja_options: dict[str, Any] = {}
         self.template_filters: dict[str, Callable[..., Any]] = {}
         self.template_tests: dict[str, Callable[..., Any]] = {}
@@ -377,6 +378,23 @@ class Carboy(URLs, Responses, Templates, Requests, Scaffold):
         cls = self.test_client_class or CarboyClient
         return cls(self, use_cookies=use_cookies, **kwargs)
 
+    def test_cli_runner(self, **kwargs: Any) -> CarboyCliRunner:
+        """A click runner that invokes the app's commands (``app.cli``) in tests."""
+        from .cli import CarboyCliRunner
+
+        cls = self.test_cli_runner_class or CarboyCliRunner
+        return cls(self, **kwargs)
+
+    def make_shell_context(self) -> dict[str, Any]:
+        """The names ``carboy shell`` defines: ``app``, ``g`` and the shell context
+        processors' values."""
+        from .globals import g
+
+        rv: dict[str, Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            rv.update(processor())
+        return rv
+
     # -- static files ------------------------------------------------------------------
 
     def send_static_file(self, filename: str) -> Response:
@@ -454,9 +472,33 @@ class Carboy(URLs, Responses, Templates, Requests, Scaffold):
         load_dotenv: bool = True,
         **options: Any,
     ) -> None:
-        """Start the development server (uvicorn) on 127.0.0.1:5000 by default."""
-        from .serving import run_simple
+        """Start the development server (uvicorn) on 127.0.0.1:5000 by default.
 
+        ``debug=True`` turns on the debug page and the reloader. ``load_dotenv`` loads
+        ``.env`` and ``.carboyenv`` first (with python-dotenv). ``options``:
+        ``use_reloader``, ``use_debugger``, ``extra_files``, ``exclude_patterns``,
+        ``ssl_context=(cert_file, key_file)``; anything else goes to ``uvicorn.run``.
+        Under ``carboy run`` (or in a reloaded process) this call does nothing.
+        """
+        from .serving import CHILD_ENV, run_simple
+
+        if os.environ.get(CHILD_ENV):
+            return
+        if os.environ.get("CARBOY_RUN_FROM_CLI") == "true":
+            print(
+                " * Ignoring a call to 'app.run()': the 'carboy' command is already"
+                " serving. Call 'app.run()' only under 'if __name__ == \"__main__\":'.",
+                file=sys.stderr,
+            )
+            return
+        if load_dotenv:
+            from .cli import get_debug_flag
+            from .cli import load_dotenv as _load_dotenv
+
+            _load_dotenv()
+            if "CARBOY_DEBUG" in os.environ:
+                self.debug = get_debug_flag()
         if debug is not None:
             self.debug = debug
-        run_simple(self, host or "127.0.0.1", port or 5000, **options)
+        options.setdefault("use_reloader", self.debug)
+        run_simple(self, host or "127.0.0.1", 5000 if port is None else port, **options)

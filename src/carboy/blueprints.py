@@ -220,10 +220,23 @@ class Blueprint(Scaffold):
         self._merge_blueprint_funcs(app, name)
         for deferred in self.deferred_functions:
             deferred(state)
+        self._register_cli(app, options.get("cli_group", self.cli_group), self_name)
         for blueprint, bp_options in self._blueprints:
             blueprint.register(
                 app, self._child_options(state, blueprint, bp_options, name)
             )
+
+    def _register_cli(self, app: Carboy, group: str | None, name: str) -> None:
+        """Put the blueprint's commands on ``app.cli``: in a group named ``group``
+        (the blueprint's name by default), or directly when ``group`` is ``None``."""
+        # PERF: ``self._cli`` is unset unless commands were added, so this needs no click.
+        if self._cli is None or not self._cli.commands:
+            return
+        if group is None:
+            app.cli.commands.update(self._cli.commands)
+            return
+        self._cli.name = name if group is _sentinel else group
+        app.cli.add_command(self._cli)
 
     @staticmethod
     def _child_options(

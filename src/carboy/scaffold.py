@@ -21,6 +21,8 @@ from .exceptions import HTTPException, default_exceptions
 if TYPE_CHECKING:  # pragma: no cover
     from jinja2 import BaseLoader
 
+    from .cli import AppGroup
+
 F = TypeVar("F", bound=Callable[..., Any])
 ErrorHandlers = dict[
     str | None, dict[int | None, dict[type[BaseException], Callable[..., Any]]]
@@ -175,6 +177,28 @@ class Scaffold(ABC):
         self.after_websocket_funcs: dict[str | None, list[Callable[..., Any]]] = (
             defaultdict(list)
         )
+
+    _cli: AppGroup | None = None
+
+    @property
+    def cli(self) -> AppGroup:
+        """The click group for this app's or blueprint's commands::
+
+            @app.cli.command("init-db")
+            def init_db():
+                ...
+
+        PERF: created on first access, so ``import carboy`` does not load click.
+        """
+        if self._cli is None:
+            from .cli import AppGroup
+
+            self._cli = AppGroup(self.name)
+        return self._cli
+
+    @cli.setter
+    def cli(self, value: AppGroup) -> None:
+        self._cli = value
 
     @abstractmethod
     def _check_setup_finished(self, f_name: str) -> None:
