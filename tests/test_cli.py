@@ -261,7 +261,12 @@ def test_app_commands_run_in_the_app_context() -> None:
 
     runner = app.test_cli_runner()
     assert runner.invoke(args=["where"]).output == "ctx\n"
-    assert runner.invoke(args=["bare"]).output == "False\n"
+    # Not wrapped by with_appcontext; as in Flask, the runner (like the carboy
+    # command) still runs the app's commands in its context.
+    assert not hasattr(app.cli.commands["bare"].callback, "__wrapped__")
+    assert hasattr(app.cli.commands["where"].callback, "__wrapped__")
+    assert runner.invoke(args=["bare"]).output == "True\n"
+    assert CliRunner().invoke(app.cli, ["bare"]).output == "False\n"
 
 
 def test_app_cli_subgroups_and_bare_decorator() -> None:
@@ -542,3 +547,27 @@ def test_shell_has_the_app_and_shell_context(
     assert result.exit_code == 0, result.output
     assert "App: shelled" in result.output
     assert "shelled 42 yes True" in result.output
+
+
+def test_plain_click_commands_added_to_app_cli_get_the_app_context(
+    tmp_path: Path,
+) -> None:
+    @click.command("plain")
+    def plain() -> None:
+        click.echo(current_app.name)
+
+    app = Carboy("plainly")
+    app.cli.add_command(plain)
+    assert app.test_cli_runner().invoke(args=["plain"]).output == "plainly\n"
+    result = CliRunner().invoke(
+        carboy_cli, ["plain"], obj=ScriptInfo(create_app=lambda: app)
+    )
+    assert result.output == "plainly\n"
+
+
+def test_help_leaves_no_app_context_behind(tmp_path: Path) -> None:
+    from carboy import has_app_context
+
+    write(tmp_path / "app.py", APP_SOURCE)
+    assert invoke("--help").exit_code == 0
+    assert not has_app_context()

@@ -798,4 +798,9 @@ class CarboyCliRunner(CliRunner):
             cli = self.app.cli
         if "obj" not in kwargs:
             kwargs["obj"] = ScriptInfo(create_app=lambda: self.app)
-        return super().invoke(cli, args, **kwargs)
+        if isinstance(cli, CarboyGroup):
+            return super().invoke(cli, args, **kwargs)
+        # The app's own group: its plain click commands run in the app context too,
+        # as they do under the ``carboy`` command.
+        with self.app.app_context():
+            return super().invoke(cli, args, **kwargs)
