@@ -37,11 +37,14 @@ def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]
     monkeypatch.chdir(tmp_path)
     for name in ("CARBOY_APP", "CARBOY_DEBUG", "CARBOY_RUN_FROM_CLI"):
         monkeypatch.delenv(name, raising=False)
-    path, modules, environ = list(sys.path), set(sys.modules), dict(os.environ)
+    path, environ = list(sys.path), dict(os.environ)
     yield
     sys.path[:] = path
-    for name in set(sys.modules) - modules:
-        del sys.modules[name]
+    # Forget only the test's own modules: a carboy or library module imported for
+    # the first time during the test must stay the one every other test uses.
+    for name, module in list(sys.modules.items()):
+        if str(getattr(module, "__file__", None) or "").startswith(str(tmp_path)):
+            del sys.modules[name]
     os.environ.clear()
     os.environ.update(environ)
 
