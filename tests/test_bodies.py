@@ -367,3 +367,51 @@ def test_repeated_content_type_is_not_json(app: Carboy, client: CarboyClient) ->
         headers=[("Content-Type", "application/json"), ("Content-Type", "text/x")],
     )
     assert rv.status_code == 415
+
+
+# -- found by tests/test_fuzz.py ------------------------------------------------------
+
+
+def test_empty_header_is_empty_in_both(app: Carboy, client: CarboyClient) -> None:
+    @app.get("/")
+    def index() -> Any:
+        return {
+            "referrer": request.referrer,
+            "agent": request.user_agent,
+            "type": request.content_type,
+            "x": request.headers.get("X-Empty"),
+        }
+
+    rv = client.get(
+        "/",
+        headers=[
+            ("Referer", ""),
+            ("User-Agent", ""),
+            ("X-Empty", ""),
+            ("Content-Type", ""),
+        ],  # fmt: skip
+    )
+    assert rv.json == {"referrer": "", "agent": "", "type": None, "x": ""}
+
+
+def test_host_with_a_comma_is_400(app: Carboy, client: CarboyClient) -> None:
+    # What a WSGI server makes of two Host headers: refused the same under ASGI.
+    @app.get("/")
+    def index() -> str:
+        return "never"  # pragma: no cover
+
+    assert client.get("/", headers={"Host": "a.example, b.example"}).status_code == 400
+    assert client.get("/", headers={"Host": ", "}).status_code == 400
+
+
+@pytest.mark.parametrize("length", ["", " ", "\t"])
+def test_blank_content_length_means_no_body(
+    app: Carboy, client: CarboyClient, length: str
+) -> None:
+    # HTTP/1.1 framing: no usable length, not chunked: no body, under both adapters.
+    @app.post("/")
+    def view() -> Any:
+        return {"data": request.get_data().decode(), "length": request.content_length}
+
+    rv = client.post("/", data=b"abc", headers={"Content-Length": length})
+    assert rv.json == {"data": "", "length": None}

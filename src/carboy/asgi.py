@@ -235,12 +235,14 @@ class ASGIBody:
 
 
 def _scan(headers: list[tuple[bytes, bytes]]) -> tuple[bool, bool]:
-    """Whether the headers announce a body, and whether ``Host`` is repeated."""
+    """Whether the headers announce a body, and whether ``Host`` is repeated (or
+    holds a comma, as a repeated one joined by a WSGI server does)."""
     announced = False
     hosts = 0
     for name, value in headers:
         if name == b"host":
-            hosts += 1
+            # NOTE: a comma is what WSGI servers join two Host headers with.
+            hosts += 2 if b"," in value else 1
         elif name == b"content-length":
             announced = announced or value.strip() != b"0"
         elif name == b"transfer-encoding":

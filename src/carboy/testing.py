@@ -31,6 +31,7 @@ from .sansio.http.cookies import _quote_cookie_value
 from .sansio.urls import url_quote
 from .testing_requests import EnvironBuilder as EnvironBuilder
 from .testing_requests import FileUpload as FileUpload
+from .testing_requests import asgi_body as asgi_body
 from .testing_requests import build_environ as build_environ
 from .testing_requests import build_request as build_request
 from .testing_requests import encode_multipart as encode_multipart
@@ -466,7 +467,7 @@ class CarboyClient(_ClientBase):
         scope = scope_from_environ(environ)
         if "carboy._preserve_context" in environ:
             scope["extensions"]["carboy.preserve_context"] = preserved.append
-        body = environ["wsgi.input"].read()
+        body = asgi_body(environ)
         try:
             status, headers, data = self._runner.run(
                 run_asgi(self.application, scope, body)
@@ -567,7 +568,7 @@ class AsyncClient(_ClientBase):
             environ = self._environ(path, *args, **kwargs)
             scope = scope_from_environ(environ)
             status, headers, data = await run_asgi(
-                self.application, scope, environ["wsgi.input"].read()
+                self.application, scope, asgi_body(environ)
             )
             response = TestResponse.from_parts(data, status, headers)
             response.request = request_from_environ(self.application, environ)

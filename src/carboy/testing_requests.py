@@ -346,6 +346,19 @@ def build_request(app: Carboy, *args: Any, **kwargs: Any) -> Request:
     return request_from_environ(app, environ_for_app(app, *args, **kwargs))
 
 
+def asgi_body(environ: dict[str, Any]) -> bytes:
+    """The body an ASGI server would deliver for the same request as a test environ.
+
+    NOTE: HTTP/1.1 framing (RFC 9112 section 6.3): without a Content-Length (or with
+    an empty one) and not chunked, a request has no body; the WSGI app reads none
+    either.
+    """
+    length = (environ.get("CONTENT_LENGTH") or "").strip(" \t")
+    if not length and not environ.get("wsgi.input_terminated"):
+        return b""
+    return environ["wsgi.input"].read()  # type: ignore[no-any-return]
+
+
 def scope_from_environ(environ: dict[str, Any]) -> dict[str, Any]:
     """The ASGI HTTP scope for the same request as a test environ."""
     headers: list[tuple[bytes, bytes]] = []

@@ -68,7 +68,10 @@ class WSGIReader:
         key = _ENVIRON_KEYS.get(name)
         if key is None:
             key = "HTTP_" + name.upper().replace("-", "_")
-        return environ.get(key) or None
+        value: str | None = environ.get(key)
+        if not value and key in _CONTENT_KEYS:
+            return None  # NOTE: PEP 3333: an empty CONTENT_TYPE/LENGTH is an absent one
+        return value
 
     @staticmethod
     def scheme(environ: Environ) -> str:

@@ -457,7 +457,8 @@ class Request(RequestHeaderProperties):
 
     @property
     def content_type(self) -> str | None:
-        return self._header("content-type")
+        # NOTE: an empty one is an absent one (PEP 3333), under ASGI too.
+        return self._header("content-type") or None
 
     @property
     def mimetype(self) -> str:
