@@ -60,8 +60,8 @@ def guide_command(
         token = token.replace(GUIDE_ADDRESS, f"127.0.0.1:{port}")
         if token == GUIDE_PORT:
             token = str(port)
-        elif token == GUIDE_APP:
-            token = app
+        elif token.endswith(GUIDE_APP) and token[: -len(GUIDE_APP)] in {"", "asgi:"}:
+            token = token[: -len(GUIDE_APP)] + app  # hypercorn's "asgi:" mode prefix
         elif token in files:
             token = files[token]
         argv.append(token)
