@@ -8,9 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import carboy.json as cjson
 from carboy import Carboy, Request, jsonify, request
+from carboy.sansio.request import json_depth_exceeds
 from carboy.testing import CarboyClient
 
 
@@ -148,3 +151,55 @@ def test_dump_and_load_files_without_an_app() -> None:
     assert buffer.getvalue() == '{"when": "Tue, 02 Jan 2024 00:00:00 GMT"}'
     buffer.seek(0)
     assert cjson.load(buffer) == {"when": "Tue, 02 Jan 2024 00:00:00 GMT"}
+
+
+# -- the depth check itself -----------------------------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text(st.sampled_from('[]{}"\\ax\u00e9')),
+    lambda children: (
+        st.lists(children)
+        | st.dictionaries(st.text(st.sampled_from('[]{}"\\a')), children)
+    ),
+    max_leaves=40,
+)
+
+
+def real_depth(value: Any) -> int:
+    if isinstance(value, list):
+        return 1 + max(map(real_depth, value), default=0)
+    if isinstance(value, dict):
+        return 1 + max(map(real_depth, value.values()), default=0)
+    return 0
+
+
+@settings(max_examples=300)
+@given(JSON_VALUES, st.booleans(), st.integers(0, 12), st.booleans())
+def test_json_depth_exceeds_is_exact(
+    value: Any, ascii_only: bool, limit: int, indent: bool
+) -> None:
+    text = cjson._json.dumps(
+        value, ensure_ascii=ascii_only, indent=2 if indent else None
+    )
+    data = text.encode()
+    assert json_depth_exceeds(data, limit) == (real_depth(value) > limit)
+
+
+@pytest.mark.parametrize("depth", [8, 9, 127, 128, 129, 1000])
+def test_json_depth_exceeds_deep_texts(depth: int) -> None:
+    arrays = nested(depth)
+    objects = nested_objects(depth)
+    mixed = b'{"a": [' * (depth // 2) + b"1" + b"]}" * (depth // 2)
+    for data, real in ((arrays, depth), (objects, depth), (mixed, depth // 2 * 2)):
+        assert json_depth_exceeds(data, 128) == (real > 128)
+        assert json_depth_exceeds(data, real) is False
+        assert json_depth_exceeds(data, real - 1) is True
+
+
+def test_brackets_in_strings_are_ignored() -> None:
+    data = b'["\\\\", "\\"[[[[", "]]]", {"k[": "{{"}]'
+    assert json_depth_exceeds(data, 2) is False
+    assert json_depth_exceeds(data, 1) is True
