@@ -357,3 +357,65 @@ def test_asgi_middleware_on_asgi_app_stays_after_the_first_request() -> None:
     client = app.test_client(protocol="asgi")
     assert [client.get("/").data for _ in range(3)] == [b"yes", b"yes", b"yes"]
     assert isinstance(app.asgi_app, Middleware)
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_do_teardown_request_and_appcontext_run_their_own_functions(
+    is_async: bool,
+) -> None:
+    app = Carboy("carboy_do_teardown", static_folder=None)
+    seen: list[tuple[str, Any]] = []
+
+    if is_async:
+
+        @app.teardown_request
+        async def on_request(exc: BaseException | None) -> None:
+            seen.append(("request", exc))
+
+    else:
+
+        @app.teardown_request
+        def on_request(exc: BaseException | None) -> None:
+            seen.append(("request", exc))
+
+    @app.teardown_appcontext
+    def on_app(exc: BaseException | None) -> None:
+        seen.append(("app", exc))
+
+    error = Boom("explicit")
+    with app.test_request_context("/"):
+        app.do_teardown_request(error)
+        assert seen == [("request", error)]
+        app.do_teardown_appcontext(error)
+        assert seen == [("request", error), ("app", error)]
+    # Leaving the context tears down as usual, as in Flask.
+    assert seen[2:] == [("request", None), ("app", None)]
+    seen.clear()
+    with app.app_context():
+        app.do_teardown_request()  # no request: nothing to do
+        assert seen == []
+        app.do_teardown_appcontext()
+        assert seen == [("app", None)]
+
+
+def test_do_teardown_functions_send_their_signals() -> None:
+    from carboy import appcontext_tearing_down, request_tearing_down
+
+    app = Carboy("carboy_do_teardown_signals", static_folder=None)
+    sent: list[tuple[str, Any]] = []
+
+    def on_request(sender: Any, **kwargs: Any) -> None:
+        sent.append(("request", kwargs["exc"]))
+
+    def on_app(sender: Any, **kwargs: Any) -> None:
+        sent.append(("app", kwargs["exc"]))
+
+    error = Boom("signalled")
+    with (
+        request_tearing_down.connected_to(on_request, app),
+        appcontext_tearing_down.connected_to(on_app, app),
+        app.test_request_context("/"),
+    ):
+        app.do_teardown_request(error)
+        app.do_teardown_appcontext(error)
+        assert sent == [("request", error), ("app", error)]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
+from . import signals
 from .ctx import _cv_ctx
 from .dispatch import (
     Hooks,
@@ -43,6 +44,7 @@ class Requests:
     error_handler_spec: ErrorHandlers
     url_map: Map
     response_class: type[Response]
+    teardown_appcontext_funcs: list[Callable[..., Any]]
 
     if TYPE_CHECKING:  # pragma: no cover
 
@@ -155,8 +157,34 @@ class Requests:
         return rv
 
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
-        """Run the teardown functions of the current request's context now."""
-        self._teardown(_cv_ctx.get(), exc)
+        """Run the current request's ``teardown_request`` functions now (and send
+        ``request_tearing_down``), as Flask's does; the app context's teardown
+        functions are :meth:`do_teardown_appcontext`'s."""
+        ctx = _cv_ctx.get()
+        if exc is None:
+            exc = ctx.error
+        request = ctx.request
+        if request is None:
+            return
+        for func in self._hooks_for(request).teardown_request:
+            self._call_sync((func, (exc,), None))
+        if signals.request_tearing_down.receivers:
+            signals.request_tearing_down.send(
+                self, _async_wrapper=self.ensure_sync, exc=exc
+            )
+
+    def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
+        """Run the ``teardown_appcontext`` functions now (and send
+        ``appcontext_tearing_down``), as Flask's does."""
+        ctx = _cv_ctx.get(None)
+        if exc is None and ctx is not None:
+            exc = ctx.error
+        for func in reversed(self.teardown_appcontext_funcs):
+            self._call_sync((func, (exc,), None))
+        if signals.appcontext_tearing_down.receivers:
+            signals.appcontext_tearing_down.send(
+                self, _async_wrapper=self.ensure_sync, exc=exc
+            )
 
     # -- sessions ----------------------------------------------------------------------
 
