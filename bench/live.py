@@ -179,3 +179,56 @@ class Server:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+NGINX_CONF = ROOT / "deploy" / "nginx.conf"
+#: deploy/nginx.conf's placeholders, replaced when it runs here.
+NGINX_UPSTREAMS = ("127.0.0.1:8001", "127.0.0.1:8002", "127.0.0.1:8003")
+NGINX_STATIC = "/srv/myapp/static/"
+
+_NGINX_MAIN = """\
+{user}worker_processes 1;
+error_log stderr warn;
+events {{ worker_connections 512; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    include {prefix}/carboy.conf;
+}}
+"""
+
+
+def nginx_server(
+    prefix: Path, port: int, upstream_ports: list[int], static: Path
+) -> Server:
+    """Debian's nginx running deploy/nginx.conf as it is, on 127.0.0.1:``port`` in
+    front of ``upstream_ports``, with its own prefix (temp files, pid) and in the
+    foreground, so it is stopped by its PID. The main file around it stands in for
+    Debian's /etc/nginx/nginx.conf, which includes conf.d/*.conf in its http block."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        raise FileNotFoundError("nginx is not installed (.ci/run installs it)")
+    conf = NGINX_CONF.read_text()
+    for placeholder, upstream in zip(NGINX_UPSTREAMS, upstream_ports, strict=True):
+        conf = conf.replace(f"server {placeholder} ", f"server 127.0.0.1:{upstream} ")
+    conf = conf.replace("listen 80;", f"listen 127.0.0.1:{port};")
+    conf = conf.replace(NGINX_STATIC, f"{static}/")
+    prefix.mkdir(parents=True, exist_ok=True)
+    (prefix / "carboy.conf").write_text(conf)
+    # NOTE: started as root, nginx's workers would run as "nobody", who cannot read
+    # a test's private temp folder; the test's own main file keeps them as root.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    (prefix / "nginx.conf").write_text(_NGINX_MAIN.format(user=user, prefix=prefix))
+    argv = [
+        nginx,
+        "-p", str(prefix),
+        "-c", str(prefix / "nginx.conf"),
+        "-g", f"daemon off; pid {prefix}/nginx.pid;",
+    ]  # fmt: skip
+    return Server(argv, port, ready_path=None)
