@@ -10,6 +10,12 @@ def index() -> str:
     return "Hello, World!"
 
 
+@app.get("/health")
+def health() -> dict[str, str]:
+    """The container's health check (Dockerfile's HEALTHCHECK) asks this."""
+    return {"status": "ok"}
+
+
 @app.get("/users/<int:user_id>")
 async def user(user_id: int) -> dict[str, object]:
     return {"id": user_id, "verbose": request.args.get("verbose", False, type=bool)}

@@ -1,10 +1,10 @@
 """deploy/nginx.conf with Debian's nginx on 127.0.0.1, in front of three app instances
-(the guide's gunicorn gthread command, the app wrapped in ProxyFix), round robin.
+(the guide's uvicorn command, the app wrapped in ProxyFix), round robin.
 
 Checks: every instance serves; a session made on one is valid on the others; nginx
 serves the static folder itself; a 5 MB upload passes; X-Forwarded-* are right and a
-client's forged ones are not believed; the instances restart one by one under steady
-load without one failed request. Every process is stopped by its PID.
+client's forged ones are not believed; WebSocket upgrades pass; the instances restart
+one by one under steady load without one failed request. Every process is stopped by its PID.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) omits the cwd
@@ -45,7 +46,7 @@ class Cluster:
         self.host = f"shop.example.com:{self.port}"
 
     def _instance(self, i: int) -> Server:
-        argv = guide_command("gunicorn-gthread", self.ports[i], app="served:proxied")
+        argv = guide_command("uvicorn-workers", self.ports[i], app="served:proxied")
         env = {"CARBOY_INSTANCE": str(i), "CARBOY_SECRET_KEY": SECRET}
         return Server(argv, self.ports[i], cwd=APP_DIR, env=env)
 
@@ -160,6 +161,17 @@ def test_forged_forwarded_headers_are_not_believed(
         "host": cluster.host,
         "external": f"http://{cluster.host}/where",
     }
+
+
+def test_websocket_upgrades_pass(cluster: Cluster) -> None:
+    url = f"ws://127.0.0.1:{cluster.port}"
+    for i in range(3):  # through each instance in turn
+        with ws_connect(url + "/ws/echo", open_timeout=30) as ws:
+            ws.send(f"hello {i}")
+            assert ws.recv(timeout=30) == f"hello {i}"
+    with ws_connect(url + "/ws/shout", open_timeout=30) as ws:
+        ws.send("hi")  # the client's address, as nginx saw it, through ProxyFix
+        assert ws.recv(timeout=30) == "HI from 127.0.0.1"
 
 
 def _load(url: str, host: str, stop: threading.Event, results: list[Any]) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) omits the cwd
@@ -203,6 +204,26 @@ def test_not_found_and_method_not_allowed(client: httpx.Client) -> None:
     response = client.post("/", content=b"x")
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+ASGI_SERVERS = {"uvicorn-workers", "granian-asgi", "hypercorn-h2"}
+
+
+def test_websocket_echo(server: Server, tls: dict[str, str]) -> None:
+    """Under the ASGI servers (hypercorn's over TLS, HTTP/1.1), async and sync handlers."""
+    name = server.name  # type: ignore[attr-defined]
+    if name not in ASGI_SERVERS:
+        pytest.skip("WebSockets need an ASGI server")
+    context = ssl.create_default_context(cafile=tls["ca.pem"]) if server.tls else None
+    base = server.url.replace("http", "ws", 1)
+    with ws_connect(base + "/ws/echo", ssl=context, open_timeout=30) as ws:
+        ws.send("hello")
+        assert ws.recv(timeout=30) == "hello"
+        ws.send(b"\x00\xffbinary")
+        assert ws.recv(timeout=30) == b"\x00\xffbinary"
+    with ws_connect(base + "/ws/shout", ssl=context, open_timeout=30) as ws:
+        ws.send("hi")
+        assert ws.recv(timeout=30) == "HI from 127.0.0.1"
 
 
 def test_template(client: httpx.Client) -> None:

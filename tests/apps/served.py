@@ -22,6 +22,7 @@ from carboy import (
     send_from_directory,
     session,
     url_for,
+    websocket,
 )
 from carboy.middleware.proxy_fix import ProxyFix
 
@@ -150,6 +151,19 @@ def where() -> dict[str, object]:
 @app.get("/go")
 def go():  # type: ignore[no-untyped-def]
     return redirect(url_for("where", _external=True))
+
+
+@app.websocket("/ws/echo")
+async def ws_echo() -> None:
+    await websocket.accept()
+    async for message in websocket:
+        await websocket.send(message)
+
+
+@app.websocket("/ws/shout")
+def ws_shout() -> None:
+    for message in websocket:
+        websocket.send(message.upper() + " from " + str(request.remote_addr))
 
 
 @app.after_serving
