@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import apps, imports, memory, report
+from bench import apps, e2e, imports, memory, report
 from bench.cases import CASE_SELECTORS, Case, build_cases
 from bench.harness import Runner, Stats, Target
 
@@ -66,7 +66,10 @@ def _parser() -> argparse.ArgumentParser:
         help="also build Bottle's and Falcon's 10,000-route apps (minutes each: "
         "their route registration is quadratic)",
     )
-    parser.add_argument("--rounds", type=int, help="rounds (default 25, quick 10)")
+    parser.add_argument(
+        "--rounds", type=int, help="rounds (default 25, quick 10, e2e 3)"
+    )
+    e2e.add_arguments(parser)
     parser.add_argument(
         "--batch-ms", type=float, help="target batch length in ms (default 10, quick 4)"
     )
@@ -220,8 +223,8 @@ def _meta(args: argparse.Namespace, rounds: int, batch_ms: float) -> dict[str, A
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.profile:
-        return profile(args)
+    if args.e2e or args.profile:
+        return e2e.main(args) if args.e2e else profile(args)
     started = time.perf_counter()
     rounds = args.rounds or (10 if args.quick else 25)
     batch_ms = args.batch_ms or (4.0 if args.quick else 10.0)
