@@ -2,11 +2,6 @@
 
 Behaviour tests run under both adapters (the ``client`` fixture wraps ``app.wsgi_app``
 or ``app.asgi_app``); the header parsing is checked with hypothesis.
-
-NOTE: each test sends one request per wrapped app. Wrapping ``app.wsgi_app`` before the
-first request is, on today's main, undone by the app's lazy adapter binding at that first
-request (a runtime bug fixed separately); ``ProxyFix(app)`` as the served object, which
-the real-server tests use, is not affected.
 """
 
 from __future__ import annotations
@@ -80,6 +75,14 @@ def test_all_headers_from_one_proxy(app: Carboy, protocol: str) -> None:
         "external": "https://example.com:8443/shop/where",
         "internal": "/shop/where",
     }
+
+
+def test_a_wrapped_adapter_applies_to_every_request(app: Carboy, protocol: str) -> None:
+    _routes(app)
+    client = _wrap(app, protocol, x_for=1)
+    for ip in ["203.0.113.1", "203.0.113.2", "203.0.113.3"]:
+        data = client.get("/where", headers={"X-Forwarded-For": ip}).json
+        assert data["remote_addr"] == ip
 
 
 def test_redirect_to_an_external_url(app: Carboy, protocol: str) -> None:

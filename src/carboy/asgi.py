@@ -76,11 +76,35 @@ def _get_executor() -> concurrent.futures.ThreadPoolExecutor:
     return _executor
 
 
+class _ThreadCall:
+    """``func(*args)`` in a copy of the caller's context, run once in a worker thread.
+
+    NOTE: it lets go of the function, its arguments and the context (which hold the
+    request and the app) before returning. The executor's work item keeps its callable
+    until the worker thread gets round to dropping it, after the awaiting request may
+    have finished: a request could otherwise keep its app alive for a moment after the
+    response, longer on a loaded machine.
+    """
+
+    __slots__ = ("context", "func", "args")
+
+    def __init__(self, func: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        self.context: contextvars.Context | None = contextvars.copy_context()
+        self.func: Callable[..., Any] | None = func
+        self.args: tuple[Any, ...] = args
+
+    def __call__(self) -> Any:
+        context, func, args = self.context, self.func, self.args
+        self.context = self.func = None
+        self.args = ()
+        assert context is not None and func is not None
+        return context.run(func, *args)
+
+
 async def run_in_thread(func: Callable[..., Any], *args: Any) -> Any:
     """Run ``func(*args)`` in a worker thread with a copy of the current context."""
     loop = asyncio.get_running_loop()
-    context = contextvars.copy_context()
-    return await loop.run_in_executor(_get_executor(), context.run, func, *args)
+    return await loop.run_in_executor(_get_executor(), _ThreadCall(func, args))
 
 
 def _body_timeout(timeout: float | None) -> RequestTimeout:
