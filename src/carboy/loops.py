@@ -28,10 +28,18 @@ class _ThreadRunner:
             # NOTE: closing shuts the loop's executor down from a new thread, and no
             # thread can start while the interpreter exits: that would hang forever.
             return
+        import asyncio
+
         try:
+            asyncio.get_running_loop()
+        except RuntimeError:
             self.runner.close()
-        except RuntimeError:  # pragma: no cover - collected while a loop runs
-            pass  # close() has closed the loop in its ``finally`` already
+        else:
+            # NOTE: collected on a thread whose own loop is running (a dead worker
+            # thread's locals go wherever the collector runs): Runner.close() would
+            # make a shutdown coroutine it cannot run there, leaving it unawaited.
+            # Close the loop without running it.
+            self.runner.get_loop().close()
 
 
 class _ThreadLoops(threading.local):
