@@ -9,6 +9,7 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import click
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
@@ -93,7 +94,10 @@ def resolve_url(url: str | URL, instance_path: str) -> tuple[URL, dict[str, Any]
 class _State:
     """One app's engines (sync ones built at ``init_app``, async ones per event loop)."""
 
-    def __init__(self, urls: dict[str | None, tuple[URL, dict[str, Any]]]) -> None:
+    def __init__(
+        self, db: SQLAlchemy, urls: dict[str | None, tuple[URL, dict[str, Any]]]
+    ) -> None:
+        self.db = db
         self.urls = urls
         self.engines = {key: sa.create_engine(u, **o) for key, (u, o) in urls.items()}
         self.async_engines: weakref.WeakKeyDictionary[
@@ -195,8 +199,12 @@ class SQLAlchemy:
                 spec = options.pop("url")
             url, extra = resolve_url(spec, app.instance_path)
             urls[key] = url, {**extra, **options}
-        app.extensions["sqlalchemy"] = _State(urls)
+        app.extensions["sqlalchemy"] = _State(self, urls)
         app.teardown_appcontext(self._teardown)
+        if isinstance(getattr(app, "cli", None), click.Group):
+            from .migrations import db_cli
+
+            app.cli.add_command(db_cli)
 
     def _teardown(self, exc: BaseException | None) -> None:
         registry = self.session.registry
