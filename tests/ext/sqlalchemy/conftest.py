@@ -66,3 +66,12 @@ def sql(app: Carboy) -> DB:
 @pytest.fixture
 def client(app: Carboy, sql: DB, protocol: str) -> CarboyClient:
     return app.test_client(protocol=protocol)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Any:
+    from .postgres import start_cluster
+
+    cluster = start_cluster()
+    yield cluster
+    cluster.close()

@@ -20,11 +20,16 @@ from carboy import Carboy
 from carboy.ext.sqlalchemy import SQLAlchemy
 from carboy.ext.sqlalchemy.migrations import db_cli
 
+#: Every app made here, so a test on another database can dispose of their engines.
+made: list[tuple[Carboy, SQLAlchemy]] = []
+URL = "sqlite:///data.db"
+
 
 def _app(tmp_path: Path, version: int) -> tuple[Carboy, SQLAlchemy, Any]:
     app = Carboy("migrating", instance_path=str(tmp_path / "instance"))
-    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///data.db"
+    app.config["SQLALCHEMY_DATABASE_URI"] = URL
     db = SQLAlchemy(app)
+    made.append((app, db))
 
     if version == 1:
 
