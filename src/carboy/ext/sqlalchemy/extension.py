@@ -9,7 +9,6 @@ import weakref
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import click
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import MultipleResultsFound, NoResultFound
@@ -201,10 +200,9 @@ class SQLAlchemy:
             urls[key] = url, {**extra, **options}
         app.extensions["sqlalchemy"] = _State(self, urls)
         app.teardown_appcontext(self._teardown)
-        if isinstance(getattr(app, "cli", None), click.Group):
-            from .migrations import db_cli
+        from .migrations import db_cli
 
-            app.cli.add_command(db_cli)
+        app.cli.add_command(db_cli)  # carboy db ...
 
     def _teardown(self, exc: BaseException | None) -> None:
         registry = self.session.registry
