@@ -23,7 +23,7 @@ APP_LAYER = {
     "carboy.templating",
     "carboy.helpers",
     "carboy.wrappers",
-    "carboy.loops",
+    "carboy.bridge",
     "carboy.jinja",
     "carboy.files",
 }

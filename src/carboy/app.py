@@ -15,6 +15,7 @@ from .app_requests import Requests
 from .app_responses import Responses
 from .app_templates import Templates
 from .app_urls import URLs
+from .bridge import AsyncFlags
 from .config import Config, ConfigAttribute
 from .ctx import Context, _AppCtxGlobals
 from .dispatch import Hooks
@@ -160,7 +161,7 @@ class Carboy(URLs, Responses, Templates, Requests, Scaffold):
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False
         self._hooks_cache: dict[str | None, Hooks] = {}
-        self._async_cache: dict[Any, bool] = {}
+        self._async_flags = AsyncFlags()
         self._logger: logging.Logger | None = None
         self._jinja_env: Any = None
         self._session_interface: SessionInterface | None = None

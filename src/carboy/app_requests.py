@@ -3,12 +3,12 @@ which hooks and error handlers apply, teardown, logging and sessions."""
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, cast
 
 from . import signals
+from .bridge import AsyncFlags, call_sync, ensure_sync, run_sync
 from .ctx import _cv_ctx
 from .dispatch import (
     Hooks,
@@ -18,7 +18,6 @@ from .dispatch import (
     is_http_exception,
     teardown,
 )
-from .loops import run_coroutine_sync
 
 if TYPE_CHECKING:  # pragma: no cover
     import logging
@@ -38,7 +37,14 @@ ExcInfo = (
 class Requests:
     """Running a request's user functions; a part of :class:`carboy.Carboy`."""
 
-    _async_cache: dict[Any, bool]
+    _async_flags: AsyncFlags
+    _got_first_request: bool
+    view_functions: dict[str, Callable[..., Any]]
+    before_request_funcs: dict[str | None, list[Callable[..., Any]]]
+    after_request_funcs: dict[str | None, list[Callable[..., Any]]]
+    teardown_request_funcs: dict[str | None, list[Callable[..., Any]]]
+    url_value_preprocessors: dict[str | None, list[Callable[..., Any]]]
+    teardown_appcontext_funcs: list[Callable[..., Any]]
     _hooks_cache: dict[str | None, Hooks]
     _session_interface: SessionInterface | None
     error_handler_spec: ErrorHandlers
@@ -59,35 +65,18 @@ class Requests:
     # -- sync and async --------------------------------------------------------------------
 
     def is_async(self, func: Callable[..., Any]) -> bool:
-        """Whether calling ``func`` gives a coroutine (cached per function)."""
-        try:
-            return self._async_cache[func]
-        except (KeyError, TypeError):
-            pass
-        target = func
-        while True:
-            wrapped = getattr(target, "__wrapped__", None)
-            if wrapped is None or inspect.iscoroutinefunction(target):
-                break
-            target = wrapped
-        result = inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
-            type(target).__call__  # the method of a callable object
-        )
-        try:
-            self._async_cache[func] = result
-        except TypeError:  # pragma: no cover - unhashable callables
-            pass
-        return result
+        """Whether calling ``func`` gives a coroutine (remembered per function)."""
+        return self._async_flags(func)
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """``func`` as a plain callable: an ``async def`` one is run to completion."""
-        if self.is_async(func):
-            return self.async_to_sync(func)
-        return func
+        return ensure_sync(func, self._async_flags)
 
     def async_to_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        """A plain callable that runs coroutine function ``func`` to completion."""
+
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            return run_coroutine_sync(func(*args, **kwargs))
+            return run_sync(func(*args, **kwargs))
 
         return wrapper
 
@@ -98,10 +87,36 @@ class Requests:
         endpoint = rule.endpoint if rule is not None else None
         hooks = self._hooks_cache.get(endpoint)
         if hooks is None:
-            hooks = self._hooks_cache[endpoint] = collect_hooks(
-                cast("Carboy", self), blueprint_chain(endpoint)
-            )
+            hooks = collect_hooks(cast("Carboy", self), blueprint_chain(endpoint))
+            # NOTE: until the first request the registries may still change (setup
+            # methods, or extensions appending to them in init_app): nothing is kept.
+            if self._got_first_request:
+                self._hooks_cache[endpoint] = hooks
         return hooks
+
+    def _start(self) -> None:
+        """Freeze the setup at the first request (or ASGI lifespan startup): from now
+        on each endpoint's hooks are computed once, every registered function's kind
+        (``def`` or ``async def``) is known, and setup methods raise."""
+        self._got_first_request = True
+        self._hooks_cache.clear()
+        self._async_flags.freeze(self._registered_functions())
+
+    def _registered_functions(self) -> list[Callable[..., Any]]:
+        funcs: list[Callable[..., Any]] = list(self.view_functions.values())
+        for spec in (
+            self.before_request_funcs,
+            self.after_request_funcs,
+            self.teardown_request_funcs,
+            self.url_value_preprocessors,
+        ):
+            for found in spec.values():
+                funcs.extend(found)
+        for by_code in self.error_handler_spec.values():
+            for handlers in by_code.values():
+                funcs.extend(handlers.values())
+        funcs.extend(self.teardown_appcontext_funcs)
+        return funcs
 
     def _find_error_handler(
         self, e: BaseException, ctx: Context
@@ -150,11 +165,7 @@ class Requests:
         drive_sync(teardown(ctx.app, ctx, exc), self._call_sync)
 
     def _call_sync(self, step: Any) -> Any:
-        func, args, kwargs = step
-        rv = func(*args, **kwargs) if kwargs else func(*args)
-        if inspect.iscoroutine(rv):
-            rv = run_coroutine_sync(rv)
-        return rv
+        return call_sync(step)
 
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
         """Run the current request's ``teardown_request`` functions now (and send
@@ -202,19 +213,12 @@ class Requests:
         self._session_interface = value
 
     def _open_session(self, ctx: Context) -> SessionMixin:
+        """The request's session, opened through the bridge (``open_session`` may be
+        ``async def``); a null session when the interface gives none."""
         interface = self.session_interface
         session = None
         if ctx.request is not None:
-            session = interface.open_session(ctx.app, ctx.request)
+            session = call_sync((interface.open_session, (ctx.app, ctx.request), None))
         if session is None:
             session = interface.make_null_session(ctx.app)
         return session
-
-    def _save_session(self, ctx: Context, response: Response) -> None:
-        interface = self.session_interface
-        session = ctx._session
-        assert session is not None
-        if not interface.is_null_session(session):
-            interface.save_session(ctx.app, session, response)
-        else:
-            interface.save_null_session(ctx.app, session, response)

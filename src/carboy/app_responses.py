@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Any
 
 from .ctx import _cv_ctx
 from .dispatch import is_http_exception
-from .exceptions import HTTPException
+from .exceptions import HTTPException, set_response_factory
 from .sansio.datastructures import Headers
 from .sansio.response import Response as _SansioResponse
+from .wrappers import Response as _Response
 
 if TYPE_CHECKING:  # pragma: no cover
     from .json import JSONProvider
@@ -69,7 +70,7 @@ class Responses:
         if isinstance(rv, _JSON_TYPES):
             return self.json.response(rv)
         if isinstance(rv, HTTPException):
-            return rv.get_response()  # type: ignore[return-value]
+            return self.http_error_response(rv)
         if is_http_exception(rv):
             return _foreign_response(self, rv.get_response())
         if hasattr(rv, "status_code") and hasattr(rv, "get_data"):
@@ -80,6 +81,16 @@ class Responses:
             " tuple with headers or status, Response instance, or iterator, but"
             f" it was a {type(rv).__name__}."
         )
+
+    def http_error_response(self, e: HTTPException) -> Response:
+        """The response for HTTP error ``e``: its own ``response`` when it carries
+        one, else its error page as this app's ``response_class``."""
+        if e.response is not None:
+            return e.response  # type: ignore[return-value]
+        body = e.page()
+        if body is not None:
+            return self.response_class(body, e.code or 500, mimetype="text/html")
+        return self.response_class(e.get_body(), e.code or 500, e.get_headers())
 
     def _current_endpoint(self) -> str | None:
         ctx = _cv_ctx.get(None)
@@ -113,3 +124,18 @@ def _foreign_response(app: Responses, rv: Any) -> Response:
         list(rv.headers.items()) if hasattr(rv.headers, "items") else list(rv.headers)
     )
     return app.response_class(rv.get_data(), rv.status_code, headers)
+
+
+def _error_response(e: HTTPException) -> Response:
+    """``HTTPException.get_response()``: the current app's response class, or
+    carboy's ``Response`` outside any app context."""
+    ctx = _cv_ctx.get(None)
+    if ctx is not None:
+        return ctx.app.http_error_response(e)
+    body = e.page()
+    if body is not None:
+        return _Response(body, e.code or 500, mimetype="text/html")
+    return _Response(e.get_body(), e.code or 500, e.get_headers())
+
+
+set_response_factory(_error_response)

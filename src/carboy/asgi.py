@@ -23,16 +23,18 @@ part of a body, and nothing is sent.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextvars
-import inspect
 import io
 import tempfile
-import threading
-import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
+from .bridge import (
+    call_sync,
+    make_async_call,
+    run_in_thread,
+    run_in_thread_with_body,
+    run_sync_on,
+)
 from .ctx import Context, enter, leave
 from .dispatch import (
     Hooks,
@@ -61,50 +63,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 #: Bodies up to this size stay in memory; larger ones spool to a temporary file.
 SPOOL_THRESHOLD = 1024 * 1024
-_executor: concurrent.futures.ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
-
-
-def _get_executor() -> concurrent.futures.ThreadPoolExecutor:
-    global _executor
-    if _executor is None:
-        with _executor_lock:
-            if _executor is None:
-                _executor = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=40, thread_name_prefix="carboy-sync"
-                )
-    return _executor
-
-
-class _ThreadCall:
-    """``func(*args)`` in a copy of the caller's context, run once in a worker thread.
-
-    NOTE: it lets go of the function, its arguments and the context (which hold the
-    request and the app) before returning. The executor's work item keeps its callable
-    until the worker thread gets round to dropping it, after the awaiting request may
-    have finished: a request could otherwise keep its app alive for a moment after the
-    response, longer on a loaded machine.
-    """
-
-    __slots__ = ("context", "func", "args")
-
-    def __init__(self, func: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        self.context: contextvars.Context | None = contextvars.copy_context()
-        self.func: Callable[..., Any] | None = func
-        self.args: tuple[Any, ...] = args
-
-    def __call__(self) -> Any:
-        context, func, args = self.context, self.func, self.args
-        self.context = self.func = None
-        self.args = ()
-        assert context is not None and func is not None
-        return context.run(func, *args)
-
-
-async def run_in_thread(func: Callable[..., Any], *args: Any) -> Any:
-    """Run ``func(*args)`` in a worker thread with a copy of the current context."""
-    loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_get_executor(), _ThreadCall(func, args))
 
 
 def _body_timeout(timeout: float | None) -> RequestTimeout:
@@ -207,12 +165,12 @@ class ASGIBody:
                 raise RequestEntityTooLarge()
             if not spooled and total > SPOOL_THRESHOLD:
                 # NOTE: disk writes must not block the event loop: spool in a thread.
-                file = await asyncio.to_thread(tempfile.TemporaryFile)
+                file = await run_in_thread(tempfile.TemporaryFile)
                 request.add_cleanup(file.close)
-                await asyncio.to_thread(file.write, buffer.getvalue())
+                await run_in_thread(file.write, buffer.getvalue())
                 buffer, spooled = file, True
             if spooled:
-                await asyncio.to_thread(buffer.write, chunk)
+                await run_in_thread(buffer.write, chunk)
             else:
                 buffer.write(chunk)
         if length is not None and total < length:
@@ -253,7 +211,7 @@ class ASGIBody:
                     "The request body was not received yet. Under ASGI, read it from a"
                     " plain view (run in a thread) or an async def view."
                 )
-            asyncio.run_coroutine_threadsafe(self.load(), self._loop).result()
+            run_sync_on(self._loop, self.load())
         data: bytes = self._buffer.read(size) if size >= 0 else self._buffer.read()
         return data
 
@@ -362,36 +320,6 @@ def request_from_scope(app: Carboy, scope: Scope, body: ASGIBody | None) -> Requ
     return request
 
 
-def _make_call(
-    body: ASGIBody | None,
-    is_async: Callable[[Callable[..., Any]], bool],
-    inline: bool = False,
-) -> Callable[[Step], Awaitable[Any]]:
-    def call(step: Step) -> Awaitable[Any]:
-        """An async function's own coroutine (body received first); a plain one's run
-        in a thread (``inline``: on the loop's thread). PERF: a plain function handing
-        back the coroutine to await saves a coroutine frame per step."""
-        func, args, kwargs = step
-        if is_async(func):
-            if body is not None and not body.loaded:
-                return _after_body(body, func, args, kwargs)
-            return func(*args, **kwargs) if kwargs else func(*args)  # type: ignore[no-any-return]
-        if inline:
-            return _inline(func, args, kwargs)
-        return _in_thread(func, args, kwargs)
-
-    return call
-
-
-async def _inline(
-    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any] | None
-) -> Any:
-    rv = func(*args, **(kwargs or {}))
-    if inspect.iscoroutine(rv):
-        rv = await rv
-    return rv
-
-
 def _sync_cycle(
     app: Carboy, ctx: Context, hooks: Hooks, call: Callable[[Step], Any]
 ) -> Response:
@@ -412,66 +340,15 @@ def _sync_cycle(
 
 
 def _bodiless_call(app: Carboy) -> Callable[[Step], Awaitable[Any]]:
-    """The app's shared ``call`` for requests without a body (cached on the app)."""
+    """The app's shared ``call`` for requests without a body (cached on the app).
+
+    NOTE: it holds the app's ``AsyncFlags``, not the app: no cycle through the app's
+    ``__dict__`` that would outlive the last reference to the app.
+    """
     call: Callable[[Step], Awaitable[Any]] | None = app.__dict__.get("_asgi_call")
     if call is None:
-        call = app.__dict__["_asgi_call"] = _make_call(None, _weak_is_async(app))
+        call = app.__dict__["_asgi_call"] = make_async_call(None, app._async_flags)
     return call
-
-
-def _weak_is_async(app: Carboy) -> Callable[[Callable[..., Any]], bool]:
-    """``app.is_async`` for a function the app keeps: it must not hold the app (a
-    cycle would outlive the last reference to the app until the garbage collector)."""
-    is_async = type(app).is_async
-    cache = app._async_cache
-    app_ref = weakref.ref(app)
-
-    def weak_is_async(func: Callable[..., Any]) -> bool:
-        try:
-            return cache[func]  # PERF: the common case, no method call
-        except (KeyError, TypeError):
-            return is_async(app_ref(), func)  # type: ignore[arg-type]
-
-    return weak_is_async
-
-
-async def _after_body(
-    body: ASGIBody, func: Callable[..., Any], args: tuple[Any, ...], kwargs: Any
-) -> Any:
-    await body.load()
-    if body.needs_form_parsing():
-        # NOTE: an upload's large parts go to temporary files; parse here, in a worker
-        # thread, so an async view reading request.files never writes on the loop.
-        await run_in_thread(body.parse_form)
-    return await func(*args, **(kwargs or {}))
-
-
-async def _in_thread(
-    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any] | None
-) -> Any:
-    rv = await run_in_thread(lambda: func(*args, **(kwargs or {})))
-    # NOTE: asyncio.iscoroutine() is also true for a generator (a streamed body).
-    if inspect.iscoroutine(rv):
-        rv = await rv
-    return rv
-
-
-def _make_thread_call(
-    body: ASGIBody | None, loop: asyncio.AbstractEventLoop
-) -> Callable[[Step], Any]:
-    def thread_call(step: Step) -> Any:
-        """In the worker thread: plain functions directly, coroutines on the loop."""
-        func, args, kwargs = step
-        rv = func(*args, **kwargs) if kwargs else func(*args)
-        if inspect.iscoroutine(rv):
-            if body is not None and not body.loaded:
-                asyncio.run_coroutine_threadsafe(body.load(), loop).result()
-                if body.needs_form_parsing():
-                    body.parse_form()  # here in the worker thread, not on the loop
-            rv = asyncio.run_coroutine_threadsafe(rv, loop).result()
-        return rv
-
-    return thread_call
 
 
 _header_names: dict[str, bytes] = {}
@@ -658,7 +535,8 @@ async def _open_body(
 
 
 async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None:
-    app._got_first_request = True
+    if not app._got_first_request:
+        app._start()
     body: ASGIBody | None
     announced, repeated_host = _scan(scope["headers"])
     loop = asyncio.get_running_loop()
@@ -677,14 +555,9 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
     # functions on the loop's thread, so that everything it opened is closed where it
     # was opened.
     preserve = (scope.get("extensions") or {}).get("carboy.preserve_context")
-    if preserve is not None:
-        if body is not None:
-            await _receive_body(body)
-        call = _make_call(body, app.is_async, inline=True)
-    elif body is not None:
-        call = _make_call(body, app.is_async)
-    else:
-        call = _bodiless_call(app)  # PERF: one per app for requests without a body
+    if preserve is not None and body is not None:
+        await _receive_body(body)
+    call = _call_for(app, body, preserve is not None)
     try:
         app.match_request(ctx)
         if repeated_host:
@@ -693,17 +566,16 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
         hooks = app._hooks_for(request)
         rule = request.url_rule
         view = app.view_functions.get(rule.endpoint) if rule is not None else None
-        if preserve is None and view is not None and not app.is_async(view):
+        if preserve is None and view is not None and not app._async_flags(view):
             if body is not None:
                 # NOTE: received here, on the loop, so that a slow client never holds
                 # a worker thread; an error is raised to whoever reads the body.
                 await _receive_body(body)
             if body is None or not body.disconnected:
                 # PERF: a plain view: the whole request in one worker-thread hop.
-                thread_call = _make_thread_call(body, loop)
                 torn_down = True
-                response = await run_in_thread(
-                    _sync_cycle, app, ctx, hooks, thread_call
+                response = await run_in_thread_with_body(
+                    body, _sync_cycle, app, ctx, hooks, call_sync
                 )
         else:
             response = await respond_async(app, ctx, hooks, call)
@@ -727,6 +599,16 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
     await send_response(response, scope, receive, send)
 
 
+def _call_for(
+    app: Carboy, body: ASGIBody | None, preserved: bool
+) -> Callable[[Step], Awaitable[Any]]:
+    if preserved:
+        return make_async_call(body, app._async_flags, inline=True)
+    if body is not None:
+        return make_async_call(body, app._async_flags)
+    return _bodiless_call(app)  # PERF: one per app for requests without a body
+
+
 async def _discard(response: Response | None) -> None:
     if response is not None:
         await run_in_thread(response.close)
@@ -747,6 +629,8 @@ async def _lifespan(app: Carboy, scope: Scope, receive: Receive, send: Send) -> 
             try:
                 for func in app.before_serving_funcs:
                     await _run_any(app, func)
+                if not app._got_first_request:
+                    app._start()
             except Exception as e:
                 await send({"type": "lifespan.startup.failed", "message": repr(e)})
                 return
@@ -763,8 +647,20 @@ async def _lifespan(app: Carboy, scope: Scope, receive: Receive, send: Send) -> 
 
 
 async def _run_any(app: Carboy, func: Callable[[], Any]) -> None:
-    with app.app_context():
-        if app.is_async(func):
-            await func()
-        else:
-            await run_in_thread(func)
+    """Run a lifespan function in an app context, torn down through the bridge too
+    (an ``async def`` ``teardown_appcontext`` function is awaited on this loop)."""
+    call = _bodiless_call(app)
+    ctx = Context(app)
+    token = enter(ctx)
+    error: BaseException | None = None
+    try:
+        await call((func, (), None))
+    except BaseException as e:
+        error = e
+        raise
+    finally:
+        try:
+            if needs_teardown(app, ctx, None):
+                await drive_async(teardown(app, ctx, error), call)
+        finally:
+            leave(ctx, token)

@@ -90,7 +90,7 @@ def handle_request(app: Carboy, ctx: Context, hooks: Hooks) -> Plan[Response]:
     error: Exception | None = None
     try:
         if signals.request_started.receivers:
-            signals.request_started.send(app, _async_wrapper=app.ensure_sync)
+            yield from send(signals.request_started, app, None)
         if hooks.url_value_preprocessors:
             endpoint = request.url_rule.endpoint if request.url_rule else None
             for func in hooks.url_value_preprocessors:
@@ -238,12 +238,19 @@ def _process_response(
     for func in hooks.after_request:
         response = yield func, (response,), None
     if ctx._session is not None:
-        app._save_session(ctx, response)
+        yield save_session(app, ctx, response)
     if signals.request_finished.receivers:
-        signals.request_finished.send(
-            app, _async_wrapper=app.ensure_sync, response=response
-        )
+        yield from send(signals.request_finished, app, {"response": response})
     return response
+
+
+def save_session(app: Carboy, ctx: Context, response: Response) -> Step:
+    """The step that saves the session (``save_session`` may be ``async def``)."""
+    interface = app.session_interface
+    session = ctx._session
+    if interface.is_null_session(session):
+        return interface.save_null_session, (app, session, response), None
+    return interface.save_session, (app, session, response), None
 
 
 def _handle_user_exception(app: Carboy, ctx: Context, e: Exception) -> Plan[Any]:
@@ -271,9 +278,7 @@ def _handle_exception(app: Carboy, ctx: Context, e: Exception) -> Plan[Response]
     """An unhandled exception: log it and answer 500 (re-raise when propagating)."""
     ctx.error = e
     if signals.got_request_exception.receivers:
-        signals.got_request_exception.send(
-            app, _async_wrapper=app.ensure_sync, exception=e
-        )
+        yield from send(signals.got_request_exception, app, {"exception": e})
     if app.propagate_exceptions:
         raise e
     app.log_exception(ctx, sys.exc_info())
@@ -298,16 +303,19 @@ def teardown(app: Carboy, ctx: Context, exc: BaseException | None) -> Plan[None]
         for func in app._hooks_for(request).teardown_request:
             yield func, (exc,), None
         if signals.request_tearing_down.receivers:
-            signals.request_tearing_down.send(
-                app, _async_wrapper=app.ensure_sync, exc=exc
-            )
+            yield from send(signals.request_tearing_down, app, {"exc": exc})
         request.close()
     for func in reversed(app.teardown_appcontext_funcs):
         yield func, (exc,), None
     if signals.appcontext_tearing_down.receivers:
-        signals.appcontext_tearing_down.send(
-            app, _async_wrapper=app.ensure_sync, exc=exc
-        )
+        yield from send(signals.appcontext_tearing_down, app, {"exc": exc})
+
+
+def send(signal: Any, sender: Any, kwargs: dict[str, Any] | None) -> Plan[None]:
+    """Send ``signal``: each receiver is a step, so an ``async def`` receiver is
+    awaited (ASGI) or run on the thread's loop (WSGI) like any hook."""
+    for receiver in list(signal.receivers_for(sender)):
+        yield receiver, (sender,), kwargs
 
 
 def is_http_exception(e: BaseException) -> bool:

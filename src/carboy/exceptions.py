@@ -10,15 +10,15 @@ Raise them from a view (or call :func:`abort`) to end the request with that stat
             raise NotFound("No such user.")
         ...
 
-This module is the bottom layer of carboy: it imports nothing else from the package at
-import time. :meth:`HTTPException.get_response` builds a :class:`carboy.Response` on
-demand.
+This module is the bottom layer of carboy: it imports nothing else from the package,
+and builds no response itself. The application turns an error into its own response
+class; :meth:`HTTPException.get_response` asks it to.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,6 +26,14 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 _pages: dict[tuple[int | None, str | None], bytes] = {}
+_response_factory: Callable[[HTTPException], Response] | None = None
+
+
+def set_response_factory(factory: Callable[[HTTPException], Response]) -> None:
+    """Install how :meth:`HTTPException.get_response` builds a response (the
+    application layer does, with the current app's ``response_class``)."""
+    global _response_factory
+    _response_factory = factory
 
 
 class HTTPException(Exception):
@@ -66,26 +74,34 @@ class HTTPException(Exception):
         return [("Content-Type", "text/html; charset=utf-8")]
 
     def get_response(self, environ: Any = None, scope: Any = None) -> Response:
-        """The response for this error: ``self.response`` if set, else an HTML page."""
+        """The response for this error: ``self.response`` if set, else the error page
+        as the current app's response class (this module builds no response itself:
+        the application layer installs the factory, see :func:`set_response_factory`).
+        """
         if self.response is not None:
             return self.response
-        from .sansio.response import Response
+        if _response_factory is None:  # pragma: no cover - carboy/__init__ installs it
+            raise RuntimeError("No response factory: import carboy first.")
+        return _response_factory(self)
 
+    def page(self) -> bytes | None:
+        """The default error page as bytes, when this class does not customize it
+        (then it depends only on the code and the description); ``None`` otherwise."""
         cls = type(self)
         if (
-            cls.get_body is HTTPException.get_body
-            and cls.get_description is HTTPException.get_description
-            and cls.get_headers is HTTPException.get_headers
+            cls.get_body is not HTTPException.get_body
+            or cls.get_description is not HTTPException.get_description
+            or cls.get_headers is not HTTPException.get_headers
         ):
-            # PERF: the default page depends only on the code and the description.
-            key = (self.code, self.description)
-            body = _pages.get(key)
-            if body is None:
-                body = self.get_body().encode()
-                if len(_pages) < 256:
-                    _pages[key] = body
-            return Response(body, self.code or 500, mimetype="text/html")
-        return Response(self.get_body(), self.code or 500, self.get_headers())
+            return None
+        # PERF: each (code, description) page is encoded once.
+        key = (self.code, self.description)
+        body = _pages.get(key)
+        if body is None:
+            body = self.get_body().encode()
+            if len(_pages) < 256:
+                _pages[key] = body
+        return body
 
     def __str__(self) -> str:
         return f"{self.code or '???'} {self.name}: {self.description}"

@@ -96,7 +96,7 @@ def _get_websocket() -> Any:
 
 #: Attributes that belong to the proxy itself rather than to the object behind it.
 _OWN = frozenset(
-    {"_get", "__wrapped__", "_get_current_object", "__class__", "__dict__"}
+    {"_get", "_name", "__wrapped__", "_get_current_object", "__class__", "__dict__"}
 )
 
 
@@ -110,11 +110,11 @@ def _forward(op: Callable[..., Any]) -> Callable[..., Any]:
 class LocalProxy:
     """Forwards every operation to the object that ``get()`` returns right now."""
 
-    __slots__ = ("_get", "__wrapped__")
+    __slots__ = ("_get", "_name")
 
     def __init__(self, get: Callable[[], Any], name: str) -> None:
         object.__setattr__(self, "_get", get)
-        object.__setattr__(self, "__wrapped__", name)
+        object.__setattr__(self, "_name", name)
 
     def _get_current_object(self) -> Any:
         """The real object behind the proxy (to pass it to another thread, say)."""
@@ -128,6 +128,13 @@ class LocalProxy:
                     return object.__getattribute__(self, "_get")().__class__
                 except RuntimeError:
                     return LocalProxy
+            if name == "__wrapped__":
+                # NOTE: inspect.unwrap() follows this: the object behind the proxy
+                # now, and no such attribute while unbound (unwrap stops here).
+                try:
+                    return object.__getattribute__(self, "_get")()
+                except RuntimeError:
+                    raise AttributeError("__wrapped__") from None
             return object.__getattribute__(self, name)
         return getattr(object.__getattribute__(self, "_get")(), name)
 
@@ -141,9 +148,7 @@ class LocalProxy:
         try:
             return repr(object.__getattribute__(self, "_get")())
         except RuntimeError:
-            return (
-                f"<LocalProxy unbound: {object.__getattribute__(self, '__wrapped__')}>"
-            )
+            return f"<LocalProxy unbound: {object.__getattribute__(self, '_name')}>"
 
     def __bool__(self) -> bool:
         try:

@@ -39,7 +39,8 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .asgi import request_from_scope, run_in_thread
+from .asgi import request_from_scope
+from .bridge import run_in_thread
 from .ctx import Context, enter, leave
 from .dispatch import blueprint_chain, drive_async, is_http_exception, teardown
 from .exceptions import Forbidden, InternalServerError

@@ -9,14 +9,13 @@ view or hook runs to completion on an event loop owned by the worker thread.
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from .bridge import call_sync, run_sync
 from .ctx import Context, enter, leave
-from .dispatch import Step, drive_sync, needs_teardown, respond_sync, teardown
+from .dispatch import drive_sync, needs_teardown, respond_sync, teardown
 from .exceptions import BadRequest
-from .loops import run_coroutine_sync
 from .sansio.request import REPEATED_HOST
 from .sansio.response import FileBody
 
@@ -117,13 +116,8 @@ def request_from_environ(app: Carboy, environ: Environ) -> Request:
     )
 
 
-def call(step: Step) -> Any:
-    """Run one user function; a coroutine runs on this thread's own event loop."""
-    func, args, kwargs = step
-    rv = func(*args, **kwargs) if kwargs else func(*args)
-    if inspect.iscoroutine(rv):
-        rv = run_coroutine_sync(rv)
-    return rv
+#: Runs one user function: see :mod:`carboy.bridge`.
+call = call_sync
 
 
 class _ClosingBody:
@@ -145,15 +139,37 @@ class _ClosingBody:
     def close(self) -> None:
         body: Any = self._response.response
         if hasattr(body, "aclose"):
-            run_coroutine_sync(body.aclose())
+            run_sync(body.aclose())
         self._response.close()
+
+
+class _ClosingFile:
+    """A response's file for ``wsgi.file_wrapper`` whose ``close()`` (called by the
+    server's wrapper when the response is done) closes the response, so its
+    ``call_on_close`` callbacks run, exactly once. Reading and ``fileno()`` (for
+    ``sendfile``) go to the file itself."""
+
+    __slots__ = ("_response", "_file", "_closed")
+
+    def __init__(self, response: Response) -> None:
+        self._response = response
+        self._file = response.response.file  # type: ignore[attr-defined]
+        self._closed = False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._file, name)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._response.close()
 
 
 def _iter_async(body: Any, charset: str) -> Iterator[bytes]:
     """An async iterable body (an async generator, say) driven from the WSGI thread."""
     while True:
         try:
-            chunk = run_coroutine_sync(body.__anext__())
+            chunk = run_sync(body.__anext__())
         except StopAsyncIteration:
             return
         yield chunk.encode(charset) if isinstance(chunk, str) else chunk
@@ -175,7 +191,8 @@ def send_response(
     if isinstance(body, FileBody) and body.remaining is None:
         wrapper = environ.get("wsgi.file_wrapper")
         if wrapper is not None:
-            return wrapper(body.file, body.block_size)  # type: ignore[no-any-return]
+            file = body.file if not response._on_close else _ClosingFile(response)
+            return wrapper(file, body.block_size)  # type: ignore[no-any-return]
     return _ClosingBody(response)
 
 
@@ -183,7 +200,8 @@ def wsgi_app(
     app: Carboy, environ: Environ, start_response: StartResponse
 ) -> Iterable[bytes]:
     """The WSGI application: ``app.wsgi_app``."""
-    app._got_first_request = True
+    if not app._got_first_request:
+        app._start()
     request = request_from_environ(app, environ)
     ctx = Context(app, request)
     token = enter(ctx)

@@ -1,0 +1,334 @@
+"""The one place that decides how a user function runs: inline, on an event loop, or in
+a worker thread.
+
+Every user function (views, hooks, error handlers, signal receivers, session open and
+save, teardowns, streamed bodies, body reads) is called through here, by one of two
+drivers:
+
+- :func:`call_sync` runs it in the current thread. A coroutine it returns runs to
+  completion with :func:`run_sync`: on the request's event loop when the thread is an
+  ASGI worker thread (so an ``async def`` hook of a plain view runs on the server's
+  loop), else on an event loop owned by this thread (WSGI).
+- :func:`make_async_call` (ASGI, on the loop) awaits an ``async def`` function's
+  coroutine and runs a plain function in the worker pool (:func:`run_in_thread`).
+
+No other module starts a thread, owns an executor, or runs an event loop for user code.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import inspect
+import sys
+import threading
+import weakref
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # pragma: no cover
+    import asyncio
+    import concurrent.futures
+
+    from .dispatch import Step
+
+
+class Body(Protocol):
+    """What the bridge needs of a request body that arrives on an event loop (ASGI):
+    it is received before an ``async def`` function runs, so ``request.form`` and
+    ``request.get_json()`` work inside one without awaiting."""
+
+    loaded: bool
+
+    async def load(self) -> None: ...
+    def needs_form_parsing(self) -> bool: ...
+    def parse_form(self) -> None: ...
+
+
+# -- which functions are async -------------------------------------------------------
+
+
+def iscoroutinefunction(func: Callable[..., Any]) -> bool:
+    """Whether calling ``func`` gives a coroutine: an ``async def`` function, one
+    wrapped by decorators that set ``__wrapped__``, or an object whose ``__call__`` is
+    ``async def``."""
+    target = func
+    while True:
+        wrapped = getattr(target, "__wrapped__", None)
+        if wrapped is None or inspect.iscoroutinefunction(target):
+            break
+        target = wrapped
+    return inspect.iscoroutinefunction(target) or inspect.iscoroutinefunction(
+        type(target).__call__
+    )
+
+
+class AsyncFlags:
+    """``iscoroutinefunction`` remembered per function, without keeping any function
+    alive: a closure made per request (``after_this_request``) is forgotten with it.
+
+    Registered functions are looked up in a plain dict filled when the plan is
+    compiled (:meth:`freeze`); anything else goes through a weak cache.
+    """
+
+    __slots__ = ("_known", "_weak")
+
+    def __init__(self) -> None:
+        self._known: dict[Any, bool] = {}
+        self._weak: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
+
+    def __call__(self, func: Callable[..., Any]) -> bool:
+        try:
+            return self._known[func]
+        except (KeyError, TypeError):
+            pass
+        try:
+            return self._weak[func]
+        except (KeyError, TypeError):
+            pass
+        result = iscoroutinefunction(func)
+        try:
+            self._weak[func] = result
+        except TypeError:  # not weakly referenceable (a builtin, say): not cached
+            pass
+        return result
+
+    def freeze(self, funcs: Any) -> None:
+        """Remember ``funcs`` (the app's registered functions) in the fast dict."""
+        known = {}
+        for func in funcs:
+            try:
+                known[func] = iscoroutinefunction(func)
+            except TypeError:  # pragma: no cover - unhashable callables
+                pass
+        self._known = known
+
+    def clear(self) -> None:
+        self._known = {}
+
+
+# -- threads and loops ---------------------------------------------------------------
+
+
+# PERF: asyncio and concurrent.futures are not imported with carboy (a WSGI app with
+# plain views never needs them): ASGI code finds asyncio loaded by its server, and the
+# first own loop or worker pool imports what it needs.
+
+
+def _aio() -> Any:
+    """The asyncio module, where it is loaded already (any code under ASGI)."""
+    return sys.modules["asyncio"]
+
+
+_executor: concurrent.futures.ThreadPoolExecutor | None = None
+_executor_lock = threading.Lock()
+
+
+def _get_executor() -> concurrent.futures.ThreadPoolExecutor:
+    global _executor
+    if _executor is None:
+        with _executor_lock:
+            if _executor is None:
+                import concurrent.futures
+
+                _executor = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=40, thread_name_prefix="carboy-sync"
+                )
+    return _executor
+
+
+class _Local(threading.local):
+    #: In an ASGI worker thread: the loop that sent the work here, and the body.
+    home: tuple[asyncio.AbstractEventLoop, Body | None] | None = None
+    #: This thread's own event loop runner (WSGI, or code outside any request).
+    runner: _ThreadRunner | None = None
+
+
+_local = _Local()
+
+
+def _in_worker(
+    home: tuple[asyncio.AbstractEventLoop, Body | None],
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+) -> Any:
+    previous = _local.home
+    _local.home = home
+    try:
+        return func(*args)
+    finally:
+        _local.home = previous
+
+
+async def run_in_thread(func: Callable[..., Any], *args: Any) -> Any:
+    """Run ``func(*args)`` in a worker thread with a copy of the current context; a
+    coroutine it runs through :func:`run_sync` goes back to this loop."""
+    return await run_in_thread_with_body(None, func, *args)
+
+
+async def run_in_thread_with_body(
+    body: Body | None, func: Callable[..., Any], *args: Any
+) -> Any:
+    """:func:`run_in_thread` for a request whose ``body`` is received on this loop."""
+    loop = _aio().get_running_loop()
+    context = contextvars.copy_context()
+    return await loop.run_in_executor(
+        _get_executor(), context.run, _in_worker, (loop, body), func, args
+    )
+
+
+class _ThreadRunner:
+    """A thread's event loop runner, closed when the thread ends (its locals go)."""
+
+    __slots__ = ("runner",)
+
+    def __init__(self) -> None:
+        import asyncio  # PERF: loaded only by a thread's first own loop
+
+        self.runner = asyncio.Runner()
+        # NOTE: a Runner keeps a copy of the context current when its loop is made;
+        # made inside a request, that copy would hold the request (and its app) for
+        # the thread's life. Make the loop in an empty context instead.
+        contextvars.Context().run(self.runner.get_loop)
+
+    def __del__(self) -> None:
+        if sys.is_finalizing():
+            # NOTE: closing shuts the loop's executor down from a new thread, and no
+            # thread can start while the interpreter exits: that would hang forever.
+            return
+        import asyncio
+
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            self.runner.close()
+        else:
+            # NOTE: collected on a thread whose own loop is running (a dead worker
+            # thread's locals go wherever the collector runs): Runner.close() would
+            # make a shutdown coroutine it cannot run there, leaving it unawaited.
+            # Close the loop without running it.
+            self.runner.get_loop().close()
+
+
+def _run_on_own_loop(coro: Any) -> Any:
+    holder = _local.runner
+    if holder is None:
+        holder = _local.runner = _ThreadRunner()
+    # NOTE: a Runner reuses the context it copied when it was created; without a fresh
+    # copy, a coroutine would see the request of the first one run on this thread.
+    return holder.runner.run(coro, context=contextvars.copy_context())
+
+
+def run_sync(coro: Any) -> Any:
+    """Run a coroutine to completion from sync code and return its result.
+
+    In an ASGI worker thread it runs on the request's loop (after the body arrived);
+    elsewhere on this thread's own loop. Called on a thread whose loop is running
+    (sync code inside an ``async def`` function), it runs on a helper thread's loop,
+    blocking this one: correct, but slow, so carboy itself never does that.
+    """
+    home = _local.home
+    if home is not None:
+        loop, body = home
+        submit = _aio().run_coroutine_threadsafe
+        if body is not None and not body.loaded:
+            submit(body.load(), loop).result()
+            if body.needs_form_parsing():
+                body.parse_form()  # here in the worker thread, not on the loop
+        return submit(coro, loop).result()
+    aio = sys.modules.get("asyncio")
+    if aio is None or aio._get_running_loop() is None:
+        return _run_on_own_loop(coro)
+    context = contextvars.copy_context()
+    return _get_executor().submit(context.run, _run_on_own_loop, coro).result()
+
+
+def run_sync_on(loop: asyncio.AbstractEventLoop, coro: Any) -> Any:
+    """Run ``coro`` on ``loop`` (running in another thread) and wait for its result."""
+    return _aio().run_coroutine_threadsafe(coro, loop).result()
+
+
+def run_coroutine_sync(coro: Any) -> Any:
+    """Run a coroutine to completion from sync code (see :func:`run_sync`)."""
+    return run_sync(coro)
+
+
+def ensure_sync(
+    func: Callable[..., Any], is_async: Callable[[Callable[..., Any]], bool]
+) -> Callable[..., Any]:
+    """``func`` as a plain callable: an ``async def`` one runs through :func:`run_sync`."""
+    if not is_async(func):
+        return func
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return run_sync(func(*args, **kwargs))
+
+    return wrapper
+
+
+# -- the two drivers' calls ----------------------------------------------------------
+
+
+def call_sync(step: Step) -> Any:
+    """Run one user function in this thread; a coroutine through :func:`run_sync`."""
+    func, args, kwargs = step
+    rv = func(*args, **kwargs) if kwargs else func(*args)
+    # NOTE: inspect.iscoroutine, not asyncio's, which is also true for a generator.
+    if inspect.iscoroutine(rv):
+        rv = run_sync(rv)
+    return rv
+
+
+def make_async_call(
+    body: Body | None,
+    is_async: Callable[[Callable[..., Any]], bool],
+    inline: bool = False,
+) -> Callable[[Step], Awaitable[Any]]:
+    """The ASGI driver's call: an ``async def`` function's own coroutine (the body
+    received first), a plain one's run in a worker thread (``inline``: on the loop's
+    thread, for the test client's preserved contexts)."""
+
+    def call(step: Step) -> Awaitable[Any]:
+        # PERF: a plain function handing back the coroutine to await saves a
+        # coroutine frame per step.
+        func, args, kwargs = step
+        if is_async(func):
+            if body is not None and not body.loaded:
+                return _after_body(body, func, args, kwargs)
+            return func(*args, **kwargs) if kwargs else func(*args)  # type: ignore[no-any-return]
+        if inline:
+            return _inline(func, args, kwargs)
+        return _in_thread(body, func, args, kwargs)
+
+    return call
+
+
+async def _inline(
+    func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any] | None
+) -> Any:
+    rv = func(*args, **(kwargs or {}))
+    if inspect.iscoroutine(rv):
+        rv = await rv
+    return rv
+
+
+async def _after_body(
+    body: Body, func: Callable[..., Any], args: tuple[Any, ...], kwargs: Any
+) -> Any:
+    await body.load()
+    if body.needs_form_parsing():
+        # NOTE: an upload's large parts go to temporary files; parse here, in a worker
+        # thread, so an async view reading request.files never writes on the loop.
+        await run_in_thread(body.parse_form)
+    return await func(*args, **(kwargs or {}))
+
+
+async def _in_thread(
+    body: Body | None,
+    func: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any] | None,
+) -> Any:
+    rv = await run_in_thread_with_body(body, lambda: func(*args, **(kwargs or {})))
+    if inspect.iscoroutine(rv):
+        rv = await rv
+    return rv
