@@ -115,3 +115,12 @@ def test_headers_page_examples_run() -> None:
     assert len(blocks) == 3
     namespace: dict[str, object] = {"__name__": "headers_docs"}
     exec(compile("\n".join(blocks), "headers-and-caching.md", "exec"), namespace)
+
+
+def test_architecture_example_runs() -> None:
+    """docs/architecture.md's subclass overriding process_response, both adapters."""
+    path = ROOT / "docs" / "architecture.md"
+    blocks = _python_blocks(path)
+    assert len(blocks) == 1
+    namespace: dict[str, object] = {"__name__": "architecture_example"}
+    exec(compile(blocks[0], str(path), "exec"), namespace)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, NoReturn, cast
 
 from . import signals
 from .bridge import AsyncFlags, call_sync, ensure_sync, run_sync
@@ -15,27 +15,55 @@ from .dispatch import (
     blueprint_chain,
     collect_hooks,
     drive_sync,
+    handle_http_exception,
+    handle_user_exception,
     is_http_exception,
+    preprocess,
+    process_response,
+    send,
     teardown,
+    teardown_appcontext,
+    teardown_request,
 )
+from .exceptions import InternalServerError
 
 if TYPE_CHECKING:  # pragma: no cover
     import logging
 
     from .app import Carboy
     from .ctx import Context
+    from .exceptions import HTTPException
     from .routing import Map
     from .scaffold import ErrorHandlers
     from .sessions import SessionInterface, SessionMixin
     from .wrappers import Request, Response
 
 ExcInfo = (
-    tuple[type[BaseException], BaseException, TracebackType] | tuple[None, None, None]
+    tuple[type[BaseException], BaseException, TracebackType | None]
+    | tuple[None, None, None]
 )
+
+
+#: Flask's methods that carry a request from matching to its response.
+_DISPATCH = (
+    "full_dispatch_request",
+    "preprocess_request",
+    "dispatch_request",
+    "finalize_request",
+    "process_response",
+    "handle_user_exception",
+    "handle_http_exception",
+    "handle_exception",
+)
+_TEARDOWN = ("do_teardown_request", "do_teardown_appcontext")
 
 
 class Requests:
     """Running a request's user functions; a part of :class:`carboy.Carboy`."""
+
+    #: Whether the class overrides a method of ``_DISPATCH`` (or ``_TEARDOWN``).
+    _custom_dispatch = False
+    _custom_teardown = False
 
     _async_flags: AsyncFlags
     _got_first_request: bool
@@ -50,7 +78,6 @@ class Requests:
     error_handler_spec: ErrorHandlers
     url_map: Map
     response_class: type[Response]
-    teardown_appcontext_funcs: list[Callable[..., Any]]
 
     if TYPE_CHECKING:  # pragma: no cover
 
@@ -61,6 +88,11 @@ class Requests:
         def logger(self) -> logging.Logger: ...
 
         def _request_domain(self, request: Request) -> str: ...
+
+        def make_response(self, rv: Any) -> Response: ...
+
+        @property
+        def propagate_exceptions(self) -> bool: ...
 
     # -- sync and async --------------------------------------------------------------------
 
@@ -142,18 +174,122 @@ class Requests:
                         return handler
         return None
 
-    def log_exception(self, ctx: Context, exc_info: ExcInfo) -> None:
-        """Log an unhandled exception with its traceback (the path is escaped)."""
+    # -- Flask's request methods -------------------------------------------------------
+    #
+    # Extensions and apps subclass Carboy and override these. The runtime calls them
+    # where Flask does when one of them is overridden (the class sets
+    # ``_custom_dispatch`` or ``_custom_teardown``); otherwise it runs the same steps
+    # from carboy.dispatch without the method calls. Each runs user functions through
+    # carboy.bridge.call_sync: under ASGI they run in a worker thread.
+
+    def full_dispatch_request(self) -> Response:
+        """The request after matching: ``request_started``, ``preprocess_request``,
+        ``dispatch_request``, ``handle_user_exception`` on an error, then
+        ``finalize_request``."""
+        ctx = _cv_ctx.get()
+        try:
+            if signals.request_started.receivers:
+                drive_sync(send(signals.request_started, ctx.app, None), call_sync)
+            rv = self.preprocess_request()
+            if rv is None:
+                rv = self.dispatch_request()
+        except Exception as e:
+            rv = self.handle_user_exception(e)
+        return self.finalize_request(rv)
+
+    def preprocess_request(self) -> Any:
+        """Run ``url_value_preprocessor`` and ``before_request`` functions; a value
+        other than ``None`` from one of them is the response."""
+        ctx = _cv_ctx.get()
+        assert ctx.request is not None
+        hooks = self._hooks_for(ctx.request)
+        return drive_sync(preprocess(ctx.app, ctx, hooks), call_sync)
+
+    def dispatch_request(self) -> Any:
+        """Call the view (or answer ``OPTIONS``, or raise the routing error); the
+        return value is what the view returned."""
+        ctx = _cv_ctx.get()
         request = ctx.request
+        assert request is not None
+        if request.routing_exception is not None:
+            self.raise_routing_exception(request)
+        rule = request.url_rule
+        if rule.provide_automatic_options and request.method == "OPTIONS":
+            return self.make_default_options_response()
+        view = self.view_functions[rule.endpoint]
+        return call_sync((view, (), request.view_args))
+
+    def finalize_request(self, rv: Any, from_error_handler: bool = False) -> Response:
+        """``make_response(rv)``, then ``process_response`` and ``request_finished``;
+        with ``from_error_handler`` an error there is logged, not raised."""
+        ctx = _cv_ctx.get()
+        response = self.make_response(rv)
+        try:
+            response = self.process_response(response)
+            if signals.request_finished.receivers:
+                kwargs = {"response": response}
+                drive_sync(send(signals.request_finished, ctx.app, kwargs), call_sync)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception(
+                "Request finalizing failed with an error while handling an error"
+            )
+        return response
+
+    def process_response(self, response: Response) -> Response:
+        """``after_this_request`` callbacks, ``after_request`` functions (innermost
+        blueprint first), then the session's save; returns the response to send."""
+        ctx = _cv_ctx.get()
+        response = drive_sync(process_response(ctx.app, ctx, response, None), call_sync)
+        return response
+
+    def handle_user_exception(self, e: Exception) -> Any:
+        """The registered error handler's value for ``e`` (HTTP errors go to
+        ``handle_http_exception``); ``e`` is raised again when none applies."""
+        if is_http_exception(e):
+            return self.handle_http_exception(e)  # type: ignore[arg-type]
+        ctx = _cv_ctx.get()
+        return drive_sync(handle_user_exception(ctx.app, ctx, e), call_sync)
+
+    def handle_http_exception(self, e: HTTPException) -> Any:
+        """The error handler's value for HTTP error ``e``, or ``e`` itself (it becomes
+        the app's error response); routing redirects become their 308."""
+        ctx = _cv_ctx.get()
+        return drive_sync(handle_http_exception(ctx.app, ctx, e), call_sync)
+
+    def handle_exception(self, e: Exception) -> Response:
+        """An exception no handler took: ``got_request_exception``, then re-raised
+        when exceptions propagate, else logged and answered with a 500 (through a
+        500 handler, if one is registered)."""
+        ctx = _cv_ctx.get()
+        ctx.error = e
+        if signals.got_request_exception.receivers:
+            kwargs = {"exception": e}
+            drive_sync(send(signals.got_request_exception, ctx.app, kwargs), call_sync)
+        if self.propagate_exceptions:
+            raise e
+        self.log_exception((type(e), e, e.__traceback__))
+        server_error = InternalServerError(original_exception=e)
+        handler = self._find_error_handler(server_error, ctx)
+        rv: Any = server_error
+        if handler is not None:
+            rv = call_sync((handler, (server_error,), None))
+        return self.finalize_request(rv, from_error_handler=True)
+
+    def log_exception(self, exc_info: ExcInfo) -> None:
+        """Log an unhandled exception with its traceback (the path is escaped)."""
+        ctx = _cv_ctx.get(None)
+        request = ctx.request if ctx is not None else None
         where = ""
         if request is not None:
             path = request.path.encode("unicode_escape").decode("ascii")
             where = f" on {path} [{request.method}]"
         self.logger.error("Exception%s", where, exc_info=exc_info)
 
-    def make_default_options_response(self, ctx: Context) -> Response:
+    def make_default_options_response(self) -> Response:
         """The automatic ``OPTIONS`` answer: empty, with ``Allow``."""
-        request = ctx.request
+        request = _cv_ctx.get().request
         assert request is not None
         domain = self._request_domain(request) if self._domain_matching else ""
         methods = self.url_map.allowed_methods(request.path, domain)
@@ -161,41 +297,42 @@ class Requests:
         rv.headers.set("Allow", ", ".join(sorted(methods)))
         return rv
 
-    def _teardown(self, ctx: Context, exc: BaseException | None) -> None:
-        drive_sync(teardown(ctx.app, ctx, exc), self._call_sync)
-
-    def _call_sync(self, step: Any) -> Any:
-        return call_sync(step)
+    def raise_routing_exception(self, request: Request) -> NoReturn:
+        """Raise the error routing stored on ``request`` (404, 405, a redirect)."""
+        raise request.routing_exception  # type: ignore[misc]
 
     def do_teardown_request(self, exc: BaseException | None = None) -> None:
-        """Run the current request's ``teardown_request`` functions now (and send
-        ``request_tearing_down``), as Flask's does; the app context's teardown
+        """Run the current request's ``teardown_request`` functions now, then send
+        ``request_tearing_down``, as Flask's does; the app context's teardown
         functions are :meth:`do_teardown_appcontext`'s."""
         ctx = _cv_ctx.get()
         if exc is None:
             exc = ctx.error
-        request = ctx.request
-        if request is None:
+        if ctx.request is None:
             return
-        for func in self._hooks_for(request).teardown_request:
-            self._call_sync((func, (exc,), None))
-        if signals.request_tearing_down.receivers:
-            signals.request_tearing_down.send(
-                self, _async_wrapper=self.ensure_sync, exc=exc
-            )
+        drive_sync(teardown_request(ctx.app, ctx, exc), call_sync)
 
     def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
-        """Run the ``teardown_appcontext`` functions now (and send
-        ``appcontext_tearing_down``), as Flask's does."""
+        """Run the ``teardown_appcontext`` functions now, then send
+        ``appcontext_tearing_down``, as Flask's does."""
         ctx = _cv_ctx.get(None)
         if exc is None and ctx is not None:
             exc = ctx.error
-        for func in reversed(self.teardown_appcontext_funcs):
-            self._call_sync((func, (exc,), None))
-        if signals.appcontext_tearing_down.receivers:
-            signals.appcontext_tearing_down.send(
-                self, _async_wrapper=self.ensure_sync, exc=exc
-            )
+        drive_sync(teardown_appcontext(cast("Carboy", self), ctx, exc), call_sync)
+
+    def _teardown(self, ctx: Context, exc: BaseException | None) -> None:
+        drive_sync(teardown(ctx.app, ctx, exc), call_sync)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # NOTE: decided once per class: the fast path skips a method only when the
+        # class has not overridden it.
+        cls._custom_dispatch = any(
+            getattr(cls, name) is not getattr(Requests, name) for name in _DISPATCH
+        )
+        cls._custom_teardown = any(
+            getattr(cls, name) is not getattr(Requests, name) for name in _TEARDOWN
+        )
 
     # -- sessions ----------------------------------------------------------------------
 

@@ -42,8 +42,39 @@ def _websocket_scheme(url_map: Map, endpoint: str, scheme: str) -> str:
     return scheme
 
 
+class URLAdapter:
+    """The URL map bound to one request's domain, path and method (Flask's
+    ``MapAdapter``, as ``create_url_adapter`` returns it)."""
+
+    __slots__ = ("map", "domain", "path_info", "method")
+
+    def __init__(self, url_map: Map, domain: str, path_info: str, method: str) -> None:
+        self.map = url_map
+        self.domain = domain
+        self.path_info = path_info
+        self.method = method
+
+    def match(
+        self,
+        path_info: str | None = None,
+        method: str | None = None,
+        websocket: bool = False,
+    ) -> tuple[Any, dict[str, Any]]:
+        """``(rule, values)`` for the path; raises 404, 405 or a redirect."""
+        return self.map.match(
+            path_info or self.path_info, method or self.method, self.domain, websocket
+        )
+
+    def allowed_methods(self, path_info: str | None = None) -> set[str]:
+        """The methods some rule accepts for the path."""
+        return set(self.map.allowed_methods(path_info or self.path_info, self.domain))
+
+
 class URLs:
     """Matching and building URLs; a part of :class:`carboy.Carboy`."""
+
+    #: Whether the class overrides ``create_url_adapter`` (matching then uses it).
+    _custom_url_adapter = False
 
     #: Set when a WebSocket rule is added (426 and ``ws://`` URLs are looked for).
     _has_websocket_rules = False
@@ -69,9 +100,16 @@ class URLs:
                     # NOTE: not even a rule with a variable subdomain matches (Flask
                     # would pass it "<invalid>"): the host is not this app's.
                     raise NotFound()
-            rule, values = self.url_map.match(
-                request.path, request.method, domain, websocket
-            )
+            if self._custom_url_adapter:
+                adapter = ctx.url_adapter = self.create_url_adapter(request)
+                if adapter is None:
+                    return
+                rule, values = adapter.match(websocket=websocket)
+            else:
+                # PERF: the same match as URLAdapter's, without the object.
+                rule, values = self.url_map.match(
+                    request.path, request.method, domain, websocket
+                )
         except HTTPException as e:
             if (
                 self._has_websocket_rules
@@ -84,6 +122,18 @@ class URLs:
         else:
             request.url_rule = rule
             request.view_args = values
+
+    def create_url_adapter(self, request: Request | None) -> URLAdapter | None:
+        """The URL map bound to ``request``'s host, path and method (what matching
+        uses when a subclass overrides this); ``None`` without a request."""
+        if request is None:
+            return None
+        domain = self._request_domain(request) if self._domain_matching else ""
+        return URLAdapter(self.url_map, domain, request.path, request.method)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._custom_url_adapter = cls.create_url_adapter is not URLs.create_url_adapter
 
     @property
     def _domain_matching(self) -> bool:

@@ -15,7 +15,6 @@ the session → (later, in ``teardown``) ``teardown_request`` → ``teardown_app
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Awaitable, Callable, Generator
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -83,7 +82,13 @@ def collect_hooks(app: Carboy, blueprints: tuple[str, ...]) -> Hooks:
 
 
 def handle_request(app: Carboy, ctx: Context, hooks: Hooks) -> Plan[Response]:
-    """The whole request: hooks, the view, and what follows (see :func:`finish`)."""
+    """The whole request: hooks, the view, and what follows (see :func:`finish`).
+
+    An app whose class overrides one of Flask's request methods is run Flask's way,
+    through those methods (:func:`by_methods`), so the override takes effect.
+    """
+    if app._custom_dispatch:
+        return (yield from by_methods(app))
     request = ctx.request
     assert request is not None
     rv: Any = None
@@ -91,26 +96,45 @@ def handle_request(app: Carboy, ctx: Context, hooks: Hooks) -> Plan[Response]:
     try:
         if signals.request_started.receivers:
             yield from send(signals.request_started, app, None)
-        if hooks.url_value_preprocessors:
-            endpoint = request.url_rule.endpoint if request.url_rule else None
-            for func in hooks.url_value_preprocessors:
-                yield func, (endpoint, request.view_args), None
-        for func in hooks.before_request:
-            rv = yield func, (), None
-            if rv is not None:
-                break
+        rv = yield from preprocess(app, ctx, hooks)
         if rv is None:
-            exc = request.routing_exception
-            if exc is not None:
-                raise exc
+            if request.routing_exception is not None:
+                app.raise_routing_exception(request)
             rule = request.url_rule
             if rule.provide_automatic_options and request.method == "OPTIONS":
-                rv = app.make_default_options_response(ctx)
+                rv = app.make_default_options_response()
             else:
                 rv = yield app.view_functions[rule.endpoint], (), request.view_args
     except Exception as e:
         error = e
     return (yield from finish(app, ctx, hooks, rv, error))
+
+
+def by_methods(app: Carboy) -> Plan[Response]:
+    """Flask's own sequence, ``full_dispatch_request()`` then ``handle_exception()``
+    on an error, each one step: a plain method, so under ASGI it runs in a worker
+    thread, where what it calls goes through :func:`carboy.bridge.call_sync`."""
+    try:
+        response: Response = yield app.full_dispatch_request, (), None
+    except Exception as e:
+        response = yield app.handle_exception, (e,), None
+    return response
+
+
+def preprocess(app: Carboy, ctx: Context, hooks: Hooks) -> Plan[Any]:
+    """``url_value_preprocessor`` then ``before_request`` functions; the first
+    non-``None`` value a ``before_request`` function returns ends the request."""
+    request = ctx.request
+    assert request is not None
+    if hooks.url_value_preprocessors:
+        endpoint = request.url_rule.endpoint if request.url_rule else None
+        for func in hooks.url_value_preprocessors:
+            yield func, (endpoint, request.view_args), None
+    for func in hooks.before_request:
+        rv = yield func, (), None
+        if rv is not None:
+            return rv
+    return None
 
 
 def finish(
@@ -120,7 +144,7 @@ def finish(
     response, after-request work; a 500 (or a re-raise) if anything escapes."""
     try:
         if error is not None:
-            rv = yield from _handle_user_exception(app, ctx, error)
+            rv = yield from handle_user_exception(app, ctx, error)
         response = app.make_response(rv)
         # PERF: most requests have no after-request work at all.
         if (
@@ -129,10 +153,12 @@ def finish(
             or ctx._session is not None
             or signals.request_finished.receivers
         ):
-            response = yield from _process_response(app, ctx, response, hooks)
+            response = yield from process_response(app, ctx, response, hooks)
+            if signals.request_finished.receivers:
+                yield from send(signals.request_finished, app, {"response": response})
         return response
     except Exception as e:
-        return (yield from _handle_exception(app, ctx, e))
+        return (yield from handle_exception(app, ctx, e))
 
 
 def plain_view(ctx: Context, hooks: Hooks) -> Callable[..., Any] | None:
@@ -141,7 +167,8 @@ def plain_view(ctx: Context, hooks: Hooks) -> Callable[..., Any] | None:
     request = ctx.request
     assert request is not None
     if (
-        hooks.url_value_preprocessors
+        ctx.app._custom_dispatch
+        or hooks.url_value_preprocessors
         or hooks.before_request
         or hooks.after_request
         or request.routing_exception is not None
@@ -204,7 +231,8 @@ def needs_teardown(app: Carboy, ctx: Context, hooks: Hooks | None) -> bool:
     if hooks is None and request is not None:
         hooks = app._hooks_for(request)
     return bool(
-        (hooks is not None and hooks.teardown_request)
+        app._custom_teardown
+        or (hooks is not None and hooks.teardown_request)
         or app.teardown_appcontext_funcs
         or (request is not None and request._cleanup)
         or signals.request_tearing_down.receivers
@@ -216,7 +244,9 @@ def _finalize_error(app: Carboy, ctx: Context, rv: Any) -> Plan[Response]:
     """The response for a 500; errors from after-request hooks are only logged now."""
     response = app.make_response(rv)
     try:
-        response = yield from _process_response(app, ctx, response, None)
+        response = yield from process_response(app, ctx, response, None)
+        if signals.request_finished.receivers:
+            yield from send(signals.request_finished, app, {"response": response})
     except Exception:
         app.logger.exception(
             "Request finalizing failed with an error while handling an error"
@@ -224,11 +254,10 @@ def _finalize_error(app: Carboy, ctx: Context, rv: Any) -> Plan[Response]:
     return response
 
 
-def _process_response(
+def process_response(
     app: Carboy, ctx: Context, response: Response, hooks: Hooks | None
 ) -> Plan[Response]:
-    """``after_this_request`` callbacks, ``after_request`` hooks, the session's save,
-    then the ``request_finished`` signal."""
+    """``after_this_request`` callbacks, ``after_request`` hooks, the session's save."""
     if ctx._after_request_functions:
         for func in ctx._after_request_functions:
             response = yield func, (response,), None
@@ -239,8 +268,6 @@ def _process_response(
         response = yield func, (response,), None
     if ctx._session is not None:
         yield save_session(app, ctx, response)
-    if signals.request_finished.receivers:
-        yield from send(signals.request_finished, app, {"response": response})
     return response
 
 
@@ -253,17 +280,17 @@ def save_session(app: Carboy, ctx: Context, response: Response) -> Step:
     return interface.save_session, (app, session, response), None
 
 
-def _handle_user_exception(app: Carboy, ctx: Context, e: Exception) -> Plan[Any]:
+def handle_user_exception(app: Carboy, ctx: Context, e: Exception) -> Plan[Any]:
     """An error handler's result for ``e``, or ``e`` re-raised when none applies."""
     if is_http_exception(e):
-        return (yield from _handle_http_exception(app, ctx, e))
+        return (yield from handle_http_exception(app, ctx, e))
     handler = app._find_error_handler(e, ctx)
     if handler is None:
         raise e
     return (yield handler, (e,), None)
 
 
-def _handle_http_exception(app: Carboy, ctx: Context, e: Any) -> Plan[Any]:
+def handle_http_exception(app: Carboy, ctx: Context, e: Any) -> Plan[Any]:
     if getattr(e, "code", None) is None:
         return e  # an HTTPException carrying a response: send that
     if isinstance(e, RequestRedirect):
@@ -274,14 +301,14 @@ def _handle_http_exception(app: Carboy, ctx: Context, e: Any) -> Plan[Any]:
     return (yield handler, (e,), None)
 
 
-def _handle_exception(app: Carboy, ctx: Context, e: Exception) -> Plan[Response]:
+def handle_exception(app: Carboy, ctx: Context, e: Exception) -> Plan[Response]:
     """An unhandled exception: log it and answer 500 (re-raise when propagating)."""
     ctx.error = e
     if signals.got_request_exception.receivers:
         yield from send(signals.got_request_exception, app, {"exception": e})
     if app.propagate_exceptions:
         raise e
-    app.log_exception(ctx, sys.exc_info())
+    app.log_exception((type(e), e, e.__traceback__))
     server_error = InternalServerError(original_exception=e)
     handler = app._find_error_handler(server_error, ctx)
     rv: Any = server_error
@@ -294,17 +321,41 @@ def teardown(app: Carboy, ctx: Context, exc: BaseException | None) -> Plan[None]
     """``teardown_request`` (for a request) then ``teardown_appcontext`` functions.
 
     They receive ``exc``, or else the exception that was answered with a 500 (as in
-    Flask, where a handled 500 still tears down with the original error).
+    Flask, where a handled 500 still tears down with the original error). An app
+    whose class overrides ``do_teardown_request`` or ``do_teardown_appcontext`` has
+    that method called, as one step.
     """
     if exc is None:
         exc = ctx.error
     request = ctx.request
     if request is not None:
-        for func in app._hooks_for(request).teardown_request:
-            yield func, (exc,), None
-        if signals.request_tearing_down.receivers:
-            yield from send(signals.request_tearing_down, app, {"exc": exc})
+        if app._custom_teardown:
+            yield app.do_teardown_request, (exc,), None
+        else:
+            yield from teardown_request(app, ctx, exc)
         request.close()
+    if app._custom_teardown:
+        yield app.do_teardown_appcontext, (exc,), None
+    else:
+        yield from teardown_appcontext(app, ctx, exc)
+
+
+def teardown_request(
+    app: Carboy, ctx: Context, exc: BaseException | None
+) -> Plan[None]:
+    """The request's ``teardown_request`` functions, then ``request_tearing_down``."""
+    request = ctx.request
+    assert request is not None
+    for func in app._hooks_for(request).teardown_request:
+        yield func, (exc,), None
+    if signals.request_tearing_down.receivers:
+        yield from send(signals.request_tearing_down, app, {"exc": exc})
+
+
+def teardown_appcontext(
+    app: Carboy, ctx: Context | None, exc: BaseException | None
+) -> Plan[None]:
+    """``teardown_appcontext`` functions, then ``appcontext_tearing_down``."""
     for func in reversed(app.teardown_appcontext_funcs):
         yield func, (exc,), None
     if signals.appcontext_tearing_down.receivers:

@@ -536,4 +536,4 @@ async def _fail(app: Carboy, ctx: Context, ws: WebSocket, e: Exception) -> None:
         await ws.close(CLOSE_INTERNAL_ERROR, "internal error")
     if app.propagate_exceptions:
         raise e
-    app.log_exception(ctx, (type(e), e, e.__traceback__))  # type: ignore[arg-type]
+    app.log_exception((type(e), e, e.__traceback__))

@@ -379,4 +379,4 @@ def _options_response(policy: CORSPolicy) -> Response | None:
     if _is_preflight():
         return policy.preflight_response()
     ctx = _cv_ctx.get()
-    return policy.apply(ctx.app.make_default_options_response(ctx))
+    return policy.apply(ctx.app.make_default_options_response())
