@@ -248,7 +248,6 @@ def _join_repeated(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 class ASGIReader:
     """Answers a request's lazy questions from its ASGI scope."""
 
-    kind = "asgi"
     indexed = False
 
     @staticmethod
@@ -270,6 +269,14 @@ class ASGIReader:
         if len(values) == 1:
             return values[0]
         return ("; " if name == "cookie" else ", ").join(values)
+
+    @staticmethod
+    def environ(scope: Scope) -> None:
+        return None
+
+    @staticmethod
+    def scope(scope: Scope) -> Scope:
+        return scope
 
     @staticmethod
     def scheme(scope: Scope) -> str:

@@ -58,7 +58,6 @@ def _decode(value: str) -> str:
 class WSGIReader:
     """Answers a request's lazy questions from its WSGI environ."""
 
-    kind = "wsgi"
     indexed = True
     headers = staticmethod(headers_from_environ)
 
@@ -71,6 +70,14 @@ class WSGIReader:
         if not value and key in _CONTENT_KEYS:
             return None  # NOTE: PEP 3333: an empty CONTENT_TYPE/LENGTH is an absent one
         return value
+
+    @staticmethod
+    def environ(environ: Environ) -> Environ:
+        return environ
+
+    @staticmethod
+    def scope(environ: Environ) -> None:
+        return None
 
     @staticmethod
     def scheme(environ: Environ) -> str:

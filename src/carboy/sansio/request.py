@@ -49,11 +49,18 @@ class SourceReader(Protocol):
     (a WSGI environ or an ASGI scope). The request never looks into the source itself.
     """
 
-    kind: str  # "wsgi" or "asgi"
     #: Whether ``header()`` is a cheap lookup (else the request builds all headers).
     indexed: bool
 
     def headers(self, source: Any) -> list[tuple[str, str]]: ...
+    def environ(self, source: Any) -> dict[str, Any] | None:
+        """The WSGI environ (``None`` for another protocol), for ``request.environ``."""
+        ...
+
+    def scope(self, source: Any) -> MutableMapping[str, Any] | None:
+        """The ASGI scope (``None`` for another protocol), for ``request.scope``."""
+        ...
+
     def header(self, source: Any, name: str) -> str | None:
         """One header by lower-case name (repeated ones joined), or ``None``."""
         ...
@@ -405,12 +412,12 @@ class Request(RequestHeaderProperties):
     @property
     def environ(self) -> dict[str, Any] | None:
         """The WSGI environ under WSGI (``None`` under ASGI)."""
-        return self._source if self._reader.kind == "wsgi" else None
+        return self._reader.environ(self._source)
 
     @property
     def scope(self) -> MutableMapping[str, Any] | None:
         """The ASGI scope under ASGI (``None`` under WSGI)."""
-        return self._source if self._reader.kind == "asgi" else None
+        return self._reader.scope(self._source)
 
     @property
     def script_root(self) -> str:
