@@ -191,15 +191,15 @@ def test_content_length_over_max_is_413_before_reading(
 
 
 @pytest.mark.parametrize(
-    "length", ["-1", "abc", "²³", "1e3", "99999999999999999999999"]
+    ("length", "status"),
+    [("-1", 400), ("abc", 400), ("²³", 400), ("1e3", 400)]
+    + [("99999999999999999999999", 413)],  # too large for 64 bits: too large
 )
-def test_invalid_content_length(client: CarboyClient, length: str) -> None:
+def test_invalid_content_length(client: CarboyClient, length: str, status: int) -> None:
     rv = client.post(
         "/form", data=b"a=1", content_type=FORM, headers={"Content-Length": length}
     )
-    assert rv.status_code in (400, 413)
-    if length != "99999999999999999999999":
-        assert rv.status_code == 400
+    assert rv.status_code == status
 
 
 def test_body_shorter_than_content_length_is_400(client: CarboyClient) -> None:

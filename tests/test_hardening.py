@@ -120,8 +120,11 @@ def test_bad_utf8_in_query(prod: CarboyClient) -> None:
 
 
 def test_bad_percent_encoding_in_path(prod: CarboyClient) -> None:
-    assert prod.get("/p/%zz").status_code in {200, 400, 404}
-    assert prod.get("/p/%").status_code in {200, 400, 404}
+    # NOTE: an invalid escape is kept as it is, as Werkzeug does.
+    rv = prod.get("/p/%zz")
+    assert (rv.status_code, rv.data) == (200, b"%zz")
+    rv = prod.get("/p/%")
+    assert (rv.status_code, rv.data) == (200, b"%")
 
 
 def test_bad_utf8_in_path(prod: CarboyClient) -> None:
@@ -142,19 +145,46 @@ def test_strict_slash_redirect_never_protocol_relative(
         return p
 
     client = prod_app.test_client(protocol=protocol)
-    for path in ("//evil.com", "//evil.com/x", "/\\evil.com", "///evil.com"):
+    # NOTE: the test client reads "//evil.com" as a network-path reference, as a
+    # browser does: host evil.com, path "/".
+    rv = client.get("//evil.com")
+    assert (rv.status_code, rv.json) == (200, {"args": {}, "host": "evil.com"})
+    for path, location in [
+        ("//evil.com/x", "./x/"),
+        ("/\\evil.com", "./%5Cevil.com/"),
+        ("///evil.com", "./evil.com/"),
+    ]:
         rv = client.get(path)
-        if rv.status_code in {301, 302, 307, 308}:
-            location = rv.headers["Location"]
-            assert not location.startswith("//"), (path, location)
-            assert not location.startswith("/\\"), (path, location)
-            assert "evil.com" not in location.split("/")[0]
+        assert (rv.status_code, rv.headers["Location"]) == (308, location), path
+
+
+def test_strict_slash_redirect_location_is_encoded_once(
+    prod_app: Carboy, protocol: str
+) -> None:
+    """The map's target is already percent-encoded: the Location must not encode
+    it again (``/a b`` went to ``./a%2520b/``, a different path)."""
+
+    @prod_app.get("/<path:p>/")
+    def catch(p: str) -> str:
+        return p
+
+    client = prod_app.test_client(protocol=protocol)
+    for path, location, value in [
+        ("/a b", "./a%20b/", "a b"),
+        ("/caf\u00e9", "./caf%C3%A9/", "caf\u00e9"),
+        ("/100%", "./100%25/", "100%"),
+        ("/d/x?y", "./x/?y", "d/x"),
+    ]:
+        rv = client.get(path)
+        assert (rv.status_code, rv.headers["Location"]) == (308, location), path
+        base = path.rpartition("/")[0] + "/"
+        followed = client.get(base + location[2:].replace("?y", ""))
+        assert followed.data.decode() == value, path
 
 
 def test_strict_slash_redirect_with_double_slash_path(prod: CarboyClient) -> None:
-    rv = prod.get("//dir")
-    if rv.status_code == 308:
-        assert not rv.headers["Location"].startswith("//")
+    rv = prod.get("//dir")  # host "dir", path "/" (a network-path reference)
+    assert (rv.status_code, rv.json) == (200, {"args": {}, "host": "dir"})
 
 
 # -- JSON --------------------------------------------------------------------------------
@@ -169,7 +199,7 @@ def test_deeply_nested_json_is_400(prod: CarboyClient) -> None:
 def test_deeply_nested_valid_json_is_handled(prod: CarboyClient) -> None:
     body = b"[" * 100_000 + b"]" * 100_000
     rv = prod.post("/json", data=body, content_type="application/json")
-    assert rv.status_code in {200, 400}
+    assert rv.status_code == 400  # deeper than Request.max_json_depth
 
 
 def test_malformed_json(prod: CarboyClient) -> None:

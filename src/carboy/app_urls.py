@@ -19,6 +19,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .wrappers import Request, Response
 
 _NO_SUBDOMAIN = "<invalid>"
+#: What a path keeps unencoded, as the URL map encodes the paths it builds.
+_PATH_SAFE = "/:@!$&'()*+,;="
 _ANCHOR_SAFE = "%!#$&'()*+,/:;=?@"
 # PERF: tuples, not ``A | B`` unions, which are built anew at each isinstance call.
 
@@ -216,8 +218,11 @@ class URLs:
         request = ctx.request
         assert request is not None
         target = e.new_url
+        # NOTE: the request's path is decoded, the map's target is percent-encoded:
+        # compare and join them encoded, and never encode the target twice.
+        root = url_quote(request.root_path, safe=_PATH_SAFE)
         location = _relative_location(
-            request.root_path + request.path, request.root_path + target
+            root + url_quote(request.path, safe=_PATH_SAFE), root + target
         )
         query = request.query_string.decode("latin-1")
         if query and "?" not in target:
@@ -310,9 +315,9 @@ class URLs:
 
 
 def _relative_location(current: str, target: str) -> str:
-    """A relative reference from path ``current`` to path ``target``, such as "./b/"."""
+    """A relative reference from path ``current`` to path ``target`` (both
+    percent-encoded), such as "./b/"."""
     base_dir = current.rpartition("/")[0] + "/"
     if target.startswith(base_dir):
-        rest = target[len(base_dir) :]
-        return "./" + url_quote(rest, safe="/:@!$&'()*+,;=?")
-    return url_quote(target, safe="/:@!$&'()*+,;=?").replace("//", "/%2F")
+        return "./" + target[len(base_dir) :]
+    return target.replace("//", "/%2F")
