@@ -34,12 +34,18 @@ Plan = Generator[Step, Any, R]
 
 
 class Hooks(NamedTuple):
-    """The hook functions that apply to one blueprint chain, computed once."""
+    """One endpoint's plan: the hook functions that apply to its blueprint chain, and
+    what follows from them, computed once (at the first request, then kept)."""
 
     url_value_preprocessors: tuple[Callable[..., Any], ...]
     before_request: tuple[Callable[..., Any], ...]
     after_request: tuple[Callable[..., Any], ...]
     teardown_request: tuple[Callable[..., Any], ...]
+    #: No hook before or after the view and no overridden request method: the view
+    #: may be called directly (see :func:`plain_view`).
+    plain: bool
+    #: Teardown functions or an overridden teardown method (see :func:`needs_teardown`).
+    teardown: bool
 
 
 def blueprint_chain(endpoint: str | None) -> tuple[str, ...]:
@@ -70,11 +76,24 @@ def collect_hooks(app: Carboy, blueprints: tuple[str, ...]) -> Hooks:
             funcs.extend(reversed(found) if rev else found)
         return tuple(funcs)
 
+    url_value_preprocessors = gather(app.url_value_preprocessors, outer_first, False)
+    before_request = gather(app.before_request_funcs, outer_first, False)
+    after_request = gather(app.after_request_funcs, inner_first, True)
+    teardown_request = gather(app.teardown_request_funcs, inner_first, True)
     return Hooks(
-        gather(app.url_value_preprocessors, outer_first, False),
-        gather(app.before_request_funcs, outer_first, False),
-        gather(app.after_request_funcs, inner_first, True),
-        gather(app.teardown_request_funcs, inner_first, True),
+        url_value_preprocessors,
+        before_request,
+        after_request,
+        teardown_request,
+        plain=not (
+            url_value_preprocessors
+            or before_request
+            or after_request
+            or app._custom_dispatch
+        ),
+        teardown=bool(
+            teardown_request or app.teardown_appcontext_funcs or app._custom_teardown
+        ),
     )
 
 
@@ -167,10 +186,7 @@ def plain_view(ctx: Context, hooks: Hooks) -> Callable[..., Any] | None:
     request = ctx.request
     assert request is not None
     if (
-        ctx.app._custom_dispatch
-        or hooks.url_value_preprocessors
-        or hooks.before_request
-        or hooks.after_request
+        not hooks.plain
         or request.routing_exception is not None
         or signals.request_started.receivers
         or signals.request_finished.receivers
@@ -230,9 +246,10 @@ def needs_teardown(app: Carboy, ctx: Context, hooks: Hooks | None) -> bool:
     request = ctx.request
     if hooks is None and request is not None:
         hooks = app._hooks_for(request)
+    if hooks is not None and hooks.teardown:
+        return True
     return bool(
         app._custom_teardown
-        or (hooks is not None and hooks.teardown_request)
         or app.teardown_appcontext_funcs
         or (request is not None and request._cleanup)
         or signals.request_tearing_down.receivers
