@@ -112,12 +112,15 @@ async def render_template_async(
 ) -> str:
     """``render_template`` in a worker thread, for large pages in ``async def`` views.
 
-    ``asyncio.to_thread`` copies the request context, so the template still sees
+    The worker thread gets a copy of the request context, so the template still sees
     ``request``, ``session`` and ``g``.
     """
-    import asyncio
+    from .bridge import run_in_thread
 
-    return await asyncio.to_thread(render_template, template_name_or_list, **context)
+    rv: str = await run_in_thread(
+        lambda: render_template(template_name_or_list, **context)
+    )
+    return rv
 
 
 def _stream(app: Carboy, template: Template, context: dict[str, Any]) -> Iterator[str]:

@@ -6,17 +6,17 @@ the view function is ``async def`` too, so both adapters await it on the event l
 function, which the ASGI adapter runs in a worker thread.
 
 A :class:`MethodView` that mixes ``def`` and ``async def`` handlers gets an async view
-function; its plain handlers then run in a worker thread (``asyncio.to_thread``, with
+function; its plain handlers then run in a worker thread (``carboy.bridge``, with
 the request context), so they never block the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from collections.abc import Callable, Collection
 from typing import Any, ClassVar
 
+from .bridge import run_in_thread
 from .globals import request
 
 #: The methods a :class:`MethodView` maps to handler methods of the same lowercase name.
@@ -173,7 +173,7 @@ class MethodView(View):
         if inspect.iscoroutinefunction(meth):
             return await meth(**kwargs)
         # NOTE: a plain handler in an async MethodView must not block the event loop.
-        return await asyncio.to_thread(meth, **kwargs)
+        return await run_in_thread(lambda: meth(**kwargs))
 
 
 __all__ = ["MethodView", "View", "http_method_funcs"]

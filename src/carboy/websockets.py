@@ -40,7 +40,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .asgi import request_from_scope
-from .bridge import run_in_thread
+from .bridge import run_in_thread, run_sync_on
 from .ctx import Context, enter, leave
 from .dispatch import blueprint_chain, drive_async, is_http_exception, teardown
 from .exceptions import Forbidden, InternalServerError
@@ -347,7 +347,7 @@ class SyncWebSocket:
         return getattr(self._ws, name)
 
     def _wait(self, coro: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
+        return run_sync_on(self._loop, coro)
 
     def accept(
         self,
