@@ -564,7 +564,9 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
     preserve = (scope.get("extensions") or {}).get("carboy.preserve_context")
     if preserve is not None and body is not None:
         await _receive_body(body)
-    call = _call_for(app, body, preserve is not None)
+    call = app.__dict__.get("_asgi_call")
+    if call is None or body is not None or preserve is not None:
+        call = _call_for(app, body, preserve is not None)
     try:
         app.match_request(ctx)
         if repeated_host:

@@ -100,10 +100,12 @@ class AsyncFlags:
                 known[func] = iscoroutinefunction(func)
             except TypeError:  # pragma: no cover - unhashable callables
                 pass
-        self._known = known
+        # NOTE: updated in place: make_async_call's closures read this very dict.
+        self._known.clear()
+        self._known.update(known)
 
     def clear(self) -> None:
-        self._known = {}
+        self._known.clear()
 
 
 # -- threads and loops ---------------------------------------------------------------
@@ -279,19 +281,22 @@ def call_sync(step: Step) -> Any:
 
 
 def make_async_call(
-    body: Body | None,
-    is_async: Callable[[Callable[..., Any]], bool],
-    inline: bool = False,
+    body: Body | None, flags: AsyncFlags, inline: bool = False
 ) -> Callable[[Step], Awaitable[Any]]:
     """The ASGI driver's call: an ``async def`` function's own coroutine (the body
     received first), a plain one's run in a worker thread (``inline``: on the loop's
     thread, for the test client's preserved contexts)."""
+    known = flags._known
 
     def call(step: Step) -> Awaitable[Any]:
         # PERF: a plain function handing back the coroutine to await saves a
-        # coroutine frame per step.
+        # coroutine frame per step; a registered function's kind is a dict lookup.
         func, args, kwargs = step
-        if is_async(func):
+        try:
+            is_async = known[func]
+        except (KeyError, TypeError):
+            is_async = flags(func)
+        if is_async:
             if body is not None and not body.loaded:
                 return _after_body(body, func, args, kwargs)
             return func(*args, **kwargs) if kwargs else func(*args)  # type: ignore[no-any-return]

@@ -246,12 +246,14 @@ def needs_teardown(app: Carboy, ctx: Context, hooks: Hooks | None) -> bool:
     request = ctx.request
     if hooks is None and request is not None:
         hooks = app._hooks_for(request)
-    if hooks is not None and hooks.teardown:
+    if hooks is not None:
+        # PERF: the plan knows the registered teardown work (see Hooks.teardown).
+        if hooks.teardown:
+            return True
+    elif app._custom_teardown or app.teardown_appcontext_funcs:
         return True
     return bool(
-        app._custom_teardown
-        or app.teardown_appcontext_funcs
-        or (request is not None and request._cleanup)
+        (request is not None and request._cleanup)
         or signals.request_tearing_down.receivers
         or signals.appcontext_tearing_down.receivers
     )
