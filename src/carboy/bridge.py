@@ -25,6 +25,8 @@ import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .ctx import _cv_ctx
+
 if TYPE_CHECKING:  # pragma: no cover
     import asyncio
     import concurrent.futures
@@ -149,16 +151,19 @@ _local = _Local()
 
 
 def _in_worker(
-    home: tuple[asyncio.AbstractEventLoop, Body | None],
-    func: Callable[..., Any],
-    args: tuple[Any, ...],
+    home: tuple[asyncio.AbstractEventLoop, Body | None], work: list[Any]
 ) -> Any:
+    func, args = work
+    # NOTE: the pool's thread drops its work item a moment after the caller has the
+    # result: it must not keep the request (and the app) alive until then.
+    work.clear()
     previous = _local.home
     _local.home = home
     try:
         return func(*args)
     finally:
         _local.home = previous
+        _cv_ctx.set(None)  # type: ignore[arg-type]  # in this call's copied context
 
 
 async def run_in_thread(func: Callable[..., Any], *args: Any) -> Any:
@@ -174,7 +179,7 @@ async def run_in_thread_with_body(
     loop = _aio().get_running_loop()
     context = contextvars.copy_context()
     return await loop.run_in_executor(
-        _get_executor(), context.run, _in_worker, (loop, body), func, args
+        _get_executor(), context.run, _in_worker, (loop, body), [func, args]
     )
 
 
