@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import gc
 
-from carboy.loops import _ThreadRunner
+from carboy.bridge import _ThreadRunner
 
 
 def test_thread_loop_collected_while_a_loop_runs() -> None:

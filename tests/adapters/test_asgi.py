@@ -476,7 +476,7 @@ def test_a_call_in_a_worker_thread_lets_go_of_its_arguments(
     import concurrent.futures
     import weakref
 
-    from carboy import asgi
+    from carboy import bridge
 
     kept: list[object] = []
 
@@ -489,12 +489,12 @@ def test_a_call_in_a_worker_thread_lets_go_of_its_arguments(
         pass
 
     executor = KeepingExecutor(1)
-    monkeypatch.setattr(asgi, "_get_executor", lambda: executor)
+    monkeypatch.setattr(bridge, "_get_executor", lambda: executor)
     things = [Thing()]
     ref = weakref.ref(things[0])
 
     async def main() -> Any:
-        return await asgi.run_in_thread(lambda t: 42, things[0])
+        return await bridge.run_in_thread(lambda t: 42, things[0])
 
     try:
         assert asyncio.run(main()) == 42
