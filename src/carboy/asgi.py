@@ -397,6 +397,7 @@ async def send_response(
         }
     )
     body = response.response
+    closed = False
     try:
         if scope.get("method") == "HEAD":
             await send({"type": "http.response.body", "body": b""})
@@ -417,9 +418,11 @@ async def send_response(
         ):
             await send({"type": "http.response.pathsend", "path": body.path})
             return
-        await _send_streamed(response, receive, send)
+        closed = await _send_streamed(response, receive, send)
     finally:
-        if hasattr(body, "aclose"):
+        if closed:
+            pass
+        elif hasattr(body, "aclose"):
             await _aclose(response)
         elif response._on_close or hasattr(body, "close"):
             await run_in_thread(response.close)
@@ -427,39 +430,82 @@ async def send_response(
 
 async def _aclose(response: Response) -> None:
     await response.response.aclose()  # type: ignore[attr-defined]
+    if response._on_close:
+        # NOTE: close callbacks are plain functions (work after the response, say):
+        # they run in a worker thread, never blocking the loop.
+        await run_in_thread(_run_on_close, response)
+
+
+def _run_on_close(response: Response) -> None:
     for func in response._on_close or ():
         func()
 
 
-async def _send_streamed(response: Response, receive: Receive, send: Send) -> None:
+async def _send_streamed(response: Response, receive: Receive, send: Send) -> bool:
+    """Send a streamed body until it ends or the client disconnects; whether the
+    response is closed already.
+
+    An async iterable is iterated on the loop; a disconnect cancels it where it waits
+    (its ``finally`` runs). A plain iterable (a generator) runs in ONE worker thread
+    for its whole life, closing included, so thread-bound objects (an SQLite
+    connection) work in it; it stops at the first chunk after a disconnect.
+    """
     disconnected = asyncio.Event()
     watcher = asyncio.ensure_future(_watch_disconnect(receive, disconnected))
     try:
-        body: Any = response.response
-        if hasattr(body, "__aiter__"):
-            async for chunk in body:
-                if disconnected.is_set():
-                    return
-                if isinstance(chunk, str):
-                    chunk = chunk.encode(response.charset)
-                await send(
-                    {"type": "http.response.body", "body": chunk, "more_body": True}
-                )
-        else:
-            iterator = response.iter_encoded()
-            sentinel = object()
-            while not disconnected.is_set():
-                chunk = await run_in_thread(next, iterator, sentinel)
-                if chunk is sentinel:
-                    break
-                await send(
-                    {"type": "http.response.body", "body": chunk, "more_body": True}
-                )
-            else:
-                return
-        await send({"type": "http.response.body", "body": b""})
+        if not hasattr(response.response, "__aiter__"):
+            loop = asyncio.get_running_loop()
+            await run_in_thread(_pump, response, send, loop, disconnected)
+            return True
+        streamer = asyncio.ensure_future(_send_async_body(response, send))
+
+        def stop(_: object) -> None:
+            if disconnected.is_set():
+                streamer.cancel()
+
+        watcher.add_done_callback(stop)
+        try:
+            await streamer
+        except asyncio.CancelledError:
+            if not disconnected.is_set():
+                raise
+        return False
     finally:
         watcher.cancel()
+
+
+async def _send_async_body(response: Response, send: Send) -> None:
+    charset = response.charset
+    async for chunk in response.response:  # type: ignore[attr-defined]
+        if isinstance(chunk, str):
+            chunk = chunk.encode(charset)
+        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+
+
+def _pump(
+    response: Response,
+    send: Send,
+    loop: asyncio.AbstractEventLoop,
+    disconnected: asyncio.Event,
+) -> None:
+    """In one worker thread: iterate the body, hand each chunk to the loop to send,
+    then close the response here."""
+    try:
+        for chunk in response.iter_encoded():
+            if disconnected.is_set():
+                return
+            message = {"type": "http.response.body", "body": chunk, "more_body": True}
+            asyncio.run_coroutine_threadsafe(_send(send, message), loop).result()
+        if not disconnected.is_set():
+            final = {"type": "http.response.body", "body": b""}
+            asyncio.run_coroutine_threadsafe(_send(send, final), loop).result()
+    finally:
+        response.close()
+
+
+async def _send(send: Send, message: dict[str, Any]) -> None:
+    await send(message)
 
 
 def asgi_app(
@@ -641,6 +687,7 @@ async def _lifespan(app: Carboy, scope: Scope, receive: Receive, send: Send) -> 
                 if not app._got_first_request:
                     app._start()
             except Exception as e:
+                app.logger.exception("A before_serving function failed")
                 await send({"type": "lifespan.startup.failed", "message": repr(e)})
                 return
             await send({"type": "lifespan.startup.complete"})
@@ -649,6 +696,7 @@ async def _lifespan(app: Carboy, scope: Scope, receive: Receive, send: Send) -> 
                 for func in app.after_serving_funcs:
                     await _run_any(app, func)
             except Exception as e:
+                app.logger.exception("An after_serving function failed")
                 await send({"type": "lifespan.shutdown.failed", "message": repr(e)})
                 return
             await send({"type": "lifespan.shutdown.complete"})

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 T = TypeVar("T")
 R = TypeVar("R", bound="_SansioResponse")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _ctx_or_error(what: str) -> Context:
@@ -198,6 +199,55 @@ def stream_with_context(generator_or_function: Any) -> Any:
             " such as in a view function."
         )
     return _ContextStream(ctx, iter(generator_or_function))
+
+
+def after_this_response(f: F, *args: Any, **kwargs: Any) -> F:
+    """Run ``f(*args, **kwargs)`` (plain or ``async def``) after the current response
+    has been sent, without delaying the client: sending mail, say.
+
+    ::
+
+        @app.post("/signup")
+        def signup():
+            after_this_response(send_welcome_mail, request.form["email"])
+            return "Welcome!"
+
+    Also a decorator, for a function without arguments. It runs once the response is
+    sent (under WSGI, when the server closes the body iterable), with a copy of the
+    request's context (``request``, ``g``, ``current_app``). An error in it is logged,
+    not lost. It runs only for the view's response: not after an unhandled error.
+    """
+    ctx = _cv_ctx.get(None)
+    if ctx is None or ctx.request is None:
+        raise RuntimeError(
+            "'after_this_response' can only be used when a request context is active,"
+            " such as in a view function."
+        )
+    app = ctx.app
+    copy = ctx.copy()
+    path = ctx.request.path
+
+    def run() -> None:
+        token = _cv_ctx.set(copy)
+        try:
+            app.ensure_sync(f)(*args, **kwargs)
+        except Exception:
+            app.logger.exception(
+                "Error in %s, run after the response to %s",
+                getattr(f, "__qualname__", repr(f)),
+                path.encode("unicode_escape").decode("ascii"),
+            )
+        finally:
+            _cv_ctx.reset(token)
+
+    def attach(response: Any) -> Any:
+        response.call_on_close(run)
+        return response
+
+    if ctx._after_request_functions is None:
+        ctx._after_request_functions = []
+    ctx._after_request_functions.append(attach)
+    return f
 
 
 # -- flashing ---------------------------------------------------------------------------
