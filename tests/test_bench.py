@@ -169,3 +169,15 @@ def test_the_cli_fails_on_a_wrong_answer(
     err = capsys.readouterr().err
     assert "INCORRECT RESPONSES" in err and "wsgi/bare/hello" in err
     assert "asgi/bare/hello" in err
+
+
+def test_websocket_echo_benchmark_checks_every_echo() -> None:
+    pytest.importorskip("starlette")
+    from bench import websocket
+
+    results = websocket.measure(list(websocket.APPS), messages=100, rounds=1)
+    assert sorted(results) == sorted(websocket.APPS)
+    assert all(rate > 0 for row in results.values() for rate in row.values())
+    table = websocket.table(results)
+    assert table.splitlines()[2].startswith("| carboy | ")
+    assert "x Starlette" in table

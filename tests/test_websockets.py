@@ -727,3 +727,34 @@ def test_the_module_does_not_shadow_the_context_local() -> None:
 
     assert carboy.websocket is carboy.globals.websocket
     assert carboy.websockets.WebSocketDisconnect.__name__ == "WebSocketDisconnect"
+
+
+def test_many_plain_handlers_at_once_each_have_a_thread(app: Carboy) -> None:
+    """60 open sockets with ``def`` handlers (more than the worker pool's threads):
+    none waits for another to close, and plain views still answer meanwhile."""
+
+    @app.websocket("/echo")
+    def echo() -> None:
+        for message in websocket:
+            websocket.send(message)
+
+    @app.get("/")
+    def index() -> str:
+        return "still here"
+
+    async def main() -> tuple[list[Any], int]:
+        client = AsyncClient(app)
+        sockets = [client.websocket("/echo") for _ in range(60)]
+        for ws in sockets:
+            await ws.connect()
+        for n, ws in enumerate(sockets):
+            await ws.send(str(n))
+        replies = [await ws.receive() for ws in sockets]
+        status = (await client.get("/")).status_code
+        for ws in sockets:
+            await ws.close()
+        return replies, status
+
+    replies, status = asyncio.run(main())
+    assert replies == [str(n) for n in range(60)]
+    assert status == 200

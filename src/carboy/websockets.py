@@ -36,6 +36,8 @@ extension (uvicorn, hypercorn, the test client), else a close, which servers ans
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -222,12 +224,15 @@ class WebSocket:
             await self.accept()
         if self._state == _CLOSED:
             raise WebSocketDisconnect(self.close_code or CLOSE_NORMAL)
-        try:
-            # PERF: asyncio.timeout(None) starts no timer at all.
-            async with asyncio.timeout(self.idle_timeout):
-                message = await self._receive()
-        except TimeoutError:
-            await self._close_for(CLOSE_GOING_AWAY, "idle timeout")
+        if self.idle_timeout is None:
+            # PERF: no timeout object per message when there is no idle limit.
+            message = await self._receive()
+        else:
+            try:
+                async with asyncio.timeout(self.idle_timeout):
+                    message = await self._receive()
+            except TimeoutError:
+                await self._close_for(CLOSE_GOING_AWAY, "idle timeout")
         kind = message["type"]
         if kind == "websocket.receive":
             data: str | bytes | None = message.get("text")
@@ -429,8 +434,8 @@ def _hooks(app: Carboy, endpoint: str | None) -> tuple[list[Any], list[Any], lis
 
 def _make_call(app: Carboy, ws: WebSocket) -> Callable[[Any], Any]:
     """How a WebSocket's user functions run: ``async def`` ones on the loop, plain ones
-    in a worker thread (through the ASGI adapter's bridge) that sees a
-    :class:`SyncWebSocket`."""
+    in a worker thread (the ASGI adapter's pool for hooks, a thread of its own for the
+    handler) that sees a :class:`SyncWebSocket`."""
     sync_ws = SyncWebSocket(ws, asyncio.get_running_loop())
 
     def in_thread(func: Callable[..., Any], args: Any, kwargs: Any) -> Any:
@@ -444,9 +449,47 @@ def _make_call(app: Carboy, ws: WebSocket) -> Callable[[Any], Any]:
         func, args, kwargs = step
         if app.is_async(func):
             return await func(*args, **(kwargs or {}))
+        if func is _handler_of(app, ws):
+            return await _in_own_thread(in_thread, func, args, kwargs)
         return await run_in_thread(in_thread, func, args, kwargs)
 
     return call
+
+
+def _handler_of(app: Carboy, ws: WebSocket) -> Any:
+    rule = ws.request.url_rule
+    return app.view_functions.get(rule.endpoint) if rule is not None else None
+
+
+async def _in_own_thread(func: Callable[..., Any], *args: Any) -> Any:
+    """Run ``func(*args)`` in a new thread, for the whole life of a ``def`` handler.
+
+    NOTE: a plain handler holds its thread as long as its connection lives; in the
+    shared worker pool, enough open sockets would starve every plain view (and hang
+    the next connections). One thread per connection, as a threaded WSGI server has.
+    """
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(error: BaseException | None, result: Any) -> None:
+        if future.cancelled():  # pragma: no cover - the connection task was cancelled
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def target() -> None:
+        try:
+            result = context.run(func, *args)
+        except BaseException as e:  # handed to the awaiting coroutine
+            loop.call_soon_threadsafe(settle, e, None)
+        else:
+            loop.call_soon_threadsafe(settle, None, result)
+
+    threading.Thread(target=target, name="carboy-websocket", daemon=True).start()
+    return await future
 
 
 async def serve_websocket(

@@ -130,9 +130,12 @@ def test_plain_http_to_a_websocket_route_is_426(server: Server) -> None:
     assert response.headers["Upgrade"] == "websocket"
 
 
-def test_fifty_concurrent_sockets_get_only_their_own_messages(server: Server) -> None:
+@pytest.mark.parametrize("path", ["/echo", "/echo-sync"])
+def test_fifty_concurrent_sockets_get_only_their_own_messages(
+    server: Server, path: str
+) -> None:
     async def one(n: int) -> list[str]:
-        async with async_connect(_ws(server, "/echo")) as ws:
+        async with async_connect(_ws(server, path)) as ws:
             got = []
             for i in range(5):
                 await ws.send(f"{n}:{i}")
