@@ -216,6 +216,37 @@ class _ThreadRunner:
             self.runner.get_loop().close()
 
 
+async def run_in_own_thread(func: Callable[..., Any], *args: Any) -> Any:
+    """Run ``func(*args)`` in a new thread, for the whole life of a ``def`` handler.
+
+    NOTE: a plain handler holds its thread as long as its connection lives; in the
+    shared worker pool, enough open sockets would starve every plain view (and hang
+    the next connections). One thread per connection, as a threaded WSGI server has.
+    """
+    loop = _aio().get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+    context = contextvars.copy_context()
+
+    def settle(error: BaseException | None, result: Any) -> None:
+        if future.cancelled():  # pragma: no cover - the connection task was cancelled
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+    def target() -> None:
+        try:
+            result = context.run(func, *args)
+        except BaseException as e:  # handed to the awaiting coroutine
+            loop.call_soon_threadsafe(settle, e, None)
+        else:
+            loop.call_soon_threadsafe(settle, None, result)
+
+    threading.Thread(target=target, name="carboy-websocket", daemon=True).start()
+    return await future
+
+
 def _run_on_own_loop(coro: Any) -> Any:
     holder = _local.runner
     if holder is None:

@@ -36,13 +36,11 @@ extension (uvicorn, hypercorn, the test client), else a close, which servers ans
 from __future__ import annotations
 
 import asyncio
-import contextvars
-import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .asgi import request_from_scope
-from .bridge import run_in_thread, run_sync_on
+from .bridge import run_in_own_thread, run_in_thread, run_sync_on
 from .ctx import Context, enter, leave
 from .dispatch import blueprint_chain, drive_async, is_http_exception, teardown
 from .exceptions import Forbidden, InternalServerError
@@ -450,7 +448,7 @@ def _make_call(app: Carboy, ws: WebSocket) -> Callable[[Any], Any]:
         if app.is_async(func):
             return await func(*args, **(kwargs or {}))
         if func is _handler_of(app, ws):
-            return await _in_own_thread(in_thread, func, args, kwargs)
+            return await run_in_own_thread(in_thread, func, args, kwargs)
         return await run_in_thread(in_thread, func, args, kwargs)
 
     return call
@@ -459,37 +457,6 @@ def _make_call(app: Carboy, ws: WebSocket) -> Callable[[Any], Any]:
 def _handler_of(app: Carboy, ws: WebSocket) -> Any:
     rule = ws.request.url_rule
     return app.view_functions.get(rule.endpoint) if rule is not None else None
-
-
-async def _in_own_thread(func: Callable[..., Any], *args: Any) -> Any:
-    """Run ``func(*args)`` in a new thread, for the whole life of a ``def`` handler.
-
-    NOTE: a plain handler holds its thread as long as its connection lives; in the
-    shared worker pool, enough open sockets would starve every plain view (and hang
-    the next connections). One thread per connection, as a threaded WSGI server has.
-    """
-    loop = asyncio.get_running_loop()
-    future: asyncio.Future[Any] = loop.create_future()
-    context = contextvars.copy_context()
-
-    def settle(error: BaseException | None, result: Any) -> None:
-        if future.cancelled():  # pragma: no cover - the connection task was cancelled
-            return
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(result)
-
-    def target() -> None:
-        try:
-            result = context.run(func, *args)
-        except BaseException as e:  # handed to the awaiting coroutine
-            loop.call_soon_threadsafe(settle, e, None)
-        else:
-            loop.call_soon_threadsafe(settle, None, result)
-
-    threading.Thread(target=target, name="carboy-websocket", daemon=True).start()
-    return await future
 
 
 async def serve_websocket(
