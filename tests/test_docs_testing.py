@@ -3,22 +3,17 @@ per section (a ``## `` heading), so each section is a complete program."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
+
+from doc_pages import python_sections
 
 PAGE = Path(__file__).parent.parent / "docs" / "testing-and-config.md"
 
 
 def _sections() -> dict[str, list[str]]:
-    sections: dict[str, list[str]] = {}
-    for chunk in re.split(r"^## ", PAGE.read_text(), flags=re.MULTILINE)[1:]:
-        title = chunk.splitlines()[0]
-        blocks = re.findall(r"```python\n(.*?)```", chunk, flags=re.DOTALL)
-        if blocks:
-            sections[title] = blocks
-    return sections
+    return python_sections("testing-and-config.md")
 
 
 def test_every_section_has_an_example() -> None:

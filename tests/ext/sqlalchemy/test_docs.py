@@ -3,24 +3,19 @@ working directory (the examples' instance folder goes there)."""
 
 from __future__ import annotations
 
-import re
 import sys
 import types
 from pathlib import Path
 
 import pytest
 
+from doc_pages import python_sections
+
 PAGE = Path(__file__).parent.parent.parent.parent / "docs" / "sqlalchemy.md"
 
 
 def _sections() -> dict[str, list[str]]:
-    sections: dict[str, list[str]] = {}
-    for chunk in re.split(r"^## ", PAGE.read_text(), flags=re.MULTILINE)[1:]:
-        title = chunk.splitlines()[0]
-        blocks = re.findall(r"```python\n(.*?)```", chunk, flags=re.DOTALL)
-        if blocks:
-            sections[title] = blocks
-    return sections
+    return python_sections("sqlalchemy.md")
 
 
 def test_every_section_has_an_example() -> None:
