@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from carboy import Carboy
 from carboy.testing import CarboyClient
+from redis_server import RedisServer, start_redis
 
 
 @pytest.fixture
@@ -24,3 +27,20 @@ def protocol(request: pytest.FixtureRequest) -> str:
 def client(app: Carboy, protocol: str) -> CarboyClient:
     """A test client through the WSGI adapter or the ASGI adapter."""
     return app.test_client(protocol=protocol)
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """One real ``redis-server`` on 127.0.0.1 for the whole run, stopped by its PID."""
+    server = start_redis()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The URL of an empty Redis database for one test (the server is flushed first)."""
+    redis_server.flushall()
+    return redis_server.url(0)
