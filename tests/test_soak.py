@@ -2,14 +2,15 @@
 and one uvicorn worker; RSS growth after warm-up under 5 MB, no descriptor or temporary
 file leaked, every answer right.
 
-CI runs ``CARBOY_SOAK_REQUESTS`` requests per server (20,000 by default: about a minute
-each on the shared two-core machine); the million-request run is
-``python -m bench.soak --requests 1000000`` (docs/deploying.md).
+CI runs ``CARBOY_SOAK_REQUESTS`` requests per server (100,000 by default: two to three
+minutes each on the shared two-core machine, with wrk as the client); the
+million-request run is ``python -m bench.soak --requests 1000000`` (docs/deploying.md).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -21,14 +22,21 @@ if str(ROOT) not in sys.path:  # `pytest` (unlike `python -m pytest`) omits the 
 
 from bench.soak import check, soak  # noqa: E402
 
-REQUESTS = int(os.environ.get("CARBOY_SOAK_REQUESTS", "20000"))
+REQUESTS = int(os.environ.get("CARBOY_SOAK_REQUESTS", "100000"))
 
 pytestmark = pytest.mark.server
 
 
 @pytest.mark.parametrize("server", ["gunicorn", "uvicorn"])
 def test_soak(server: str) -> None:
-    result = soak(server, REQUESTS, warmup=3000)
+    if shutil.which("wrk") is None:
+        message = "the soak's client is wrk (apt-get install wrk; .ci/run does it)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    result = soak(server, REQUESTS, warmup=5000)
     print(result.summary())
-    assert result.requests == REQUESTS
+    # Each wrk connection sends its share and goes on (checked too) until every one
+    # has: a few more than asked.
+    assert result.requests >= REQUESTS
     assert check(result) == []
