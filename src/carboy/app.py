@@ -69,7 +69,7 @@ _default_config: dict[str, Any] = {
     "TEMPLATES_AUTO_RELOAD": None,
     "MAX_COOKIE_SIZE": 4093,
     "PROVIDE_AUTOMATIC_OPTIONS": True,
-    # Seconds an ASGI request body may stall between messages before a 408.
+    # Seconds an ASGI request body may take, first message to last, before a 408.
     "BODY_TIMEOUT": 60.0,
     # The largest WebSocket message a handler receives (bytes); a larger one closes
     # the connection with 1009. ``None`` lifts the limit.
