@@ -372,6 +372,29 @@ def test_user_agent(client: CarboyClient) -> None:
     assert ua == "probe/1.0"
 
 
+def test_user_agent_has_flasks_attributes(client: CarboyClient) -> None:
+    """A ported app reads ``request.user_agent.string``; the guessed fields are None,
+    as in Werkzeug since it stopped parsing the header."""
+    seen = run(
+        client,
+        lambda: [
+            request.user_agent.string,
+            request.user_agent.browser,
+            request.user_agent.platform,
+            request.user_agent.to_header(),
+            "probe" in request.user_agent,
+        ],
+        "/",
+        headers={"User-Agent": "probe/1.0 (X11)"},
+    )
+    assert seen == ["probe/1.0 (X11)", None, None, "probe/1.0 (X11)", True]
+
+
+def test_user_agent_absent_is_empty(client: CarboyClient) -> None:
+    ua = run(client, lambda: request.user_agent, "/", headers={"User-Agent": ""})
+    assert (ua.string, bool(ua)) == ("", False)
+
+
 def test_routing_attributes(app: Carboy, client: CarboyClient) -> None:
     seen: dict[str, Any] = {}
 

@@ -157,6 +157,36 @@ def test_redirect_303_changes_method_307_keeps(
     assert client.post("/temp", data=b"x", follow_redirects=True).data == b"POST x"
 
 
+@pytest.mark.parametrize("code", [307, 308])
+def test_redirect_307_308_resend_files_and_json(
+    app: Carboy, client: CarboyClient, code: int
+) -> None:
+    """A file given as a file object was read to its end by the first request; the
+    redirected request still carries it, and the same form fields and JSON."""
+
+    @app.post("/old")
+    def old() -> Response:
+        return redirect("/new", code)
+
+    @app.post("/new")
+    def new() -> dict[str, object]:
+        if request.is_json:
+            return {"json": request.get_json()}
+        upload = request.files["f"]
+        return {
+            "x": request.form["x"],
+            "f": upload.read().decode(),
+            "n": upload.filename,
+        }
+
+    data = {"x": "1", "f": (io.BytesIO(b"hello"), "h.txt")}
+    rv = client.post("/old", data=data, follow_redirects=True)
+    assert rv.json == {"x": "1", "f": "hello", "n": "h.txt"}
+    assert [r.status_code for r in rv.history] == [code]
+    rv = client.post("/old", json={"a": [1, 2]}, follow_redirects=True)
+    assert rv.json == {"json": {"a": [1, 2]}}
+
+
 def test_redirect_loop_is_bounded(app: Carboy, client: CarboyClient) -> None:
     @app.get("/loop")
     def loop() -> Response:

@@ -16,4 +16,5 @@ from .sansio.http import IfRange as IfRange
 from .sansio.http import Range as Range
 from .sansio.http import RequestCacheControl as RequestCacheControl
 from .sansio.http import ResponseCacheControl as ResponseCacheControl
+from .sansio.http import UserAgent as UserAgent
 from .sansio.http import WWWAuthenticate as WWWAuthenticate

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import importlib.metadata
+import io
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -315,6 +316,14 @@ class _ClientBase:
             new.pop(key, None)
         if response.status_code in {307, 308}:
             new["method"] = method
+            stream = environ.get("wsgi.input")
+            if isinstance(stream, io.BytesIO) and stream.getbuffer().nbytes:
+                # NOTE: the same body again, byte for byte: files given as file objects
+                # were read to their end by the first request.
+                for key in ("data", "json", "mimetype", "content_length"):
+                    new.pop(key, None)
+                new["data"] = stream.getvalue()
+                new["content_type"] = environ.get("CONTENT_TYPE")
         else:
             new["method"] = "HEAD" if method == "HEAD" else "GET"
             for key in ("data", "json", "content_type", "mimetype", "content_length"):

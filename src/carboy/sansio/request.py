@@ -27,6 +27,7 @@ from .header_properties import RequestHeaderProperties
 from .http import (
     Accept,
     Authorization,
+    UserAgent,
     is_json_mimetype,
     parse_accept_header,
     parse_authorization,
@@ -524,9 +525,9 @@ class Request(RequestHeaderProperties):
         return self._header("content-encoding")
 
     @property
-    def user_agent(self) -> str:
-        """The ``User-Agent`` header (``""`` when absent)."""
-        return self._header("user-agent") or ""
+    def user_agent(self) -> UserAgent:
+        """The ``User-Agent`` header (``""`` when absent), with Flask's ``.string``."""
+        return UserAgent(self._header("user-agent") or "")
 
     @property
     def authorization(self) -> Authorization | None:

@@ -41,3 +41,4 @@ from .ranges import parse_if_range_header as parse_if_range_header
 from .ranges import parse_range_header as parse_range_header
 from .status import HTTP_STATUS_CODES as HTTP_STATUS_CODES
 from .status import status_line as status_line
+from .user_agent import UserAgent as UserAgent
