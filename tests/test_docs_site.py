@@ -1,5 +1,10 @@
 """The documentation site: ``mkdocs build --strict`` passes, and every page's examples run.
 
+A block of any language whose first line is a comment naming a file of the repository
+(``# examples/notes/auth.py``, ``{# examples/notes/templates/base.html #}``) is an
+excerpt of that file: each run of its lines between ``...`` lines must appear in the file
+as it is, so a tutorial that quotes the example cannot drift from it.
+
 A page's ```` ```python ```` blocks are programs: a page that no other test reads (no test
 file names it in a string, as ``python_sections("cli.md")`` or ``"docs/cli.md"`` do) is
 run here, all its ``python`` blocks in order in one namespace, in a temporary working
@@ -65,6 +70,53 @@ def test_page_examples_run(
     source = "\n".join(_python_blocks(DOCS / page))
     namespace: dict[str, object] = {"__name__": "docs_page"}
     exec(compile(source, f"docs/{page}", "exec"), namespace)
+
+
+_EXCERPT = re.compile(
+    r"^```[\w+-]*\n(?:#|//|\{#|/\*) ?([\w./-]+\.\w+)(?: ?#\}| ?\*/)?\n(.*?)^```",
+    re.DOTALL | re.MULTILINE,
+)
+_GAP = re.compile(r"^\s*(?:#|//|\{#)? ?\.\.\.(?: ?#\})?\s*$")
+
+
+def _excerpts() -> list[tuple[str, str, str]]:
+    """(page, repository file, one run of quoted lines) for every excerpt block."""
+    found = []
+    for page in sorted(DOCS.rglob("*.md")):
+        for path, body in _EXCERPT.findall(page.read_text()):
+            if not (ROOT / path).is_file():
+                continue
+            run: list[str] = []
+            for line in [*body.splitlines(), "..."]:
+                if _GAP.match(line):
+                    if "".join(run).strip():
+                        found.append((page.name, path, "\n".join(run).strip("\n")))
+                    run = []
+                else:
+                    run.append(line)
+    return found
+
+
+def test_excerpt_syntax() -> None:
+    page = "```py\n# examples/hello.py\napp = 1\n    ...\nb = 2\n```\n"
+    path, body = _EXCERPT.findall(page)[0]
+    assert path == "examples/hello.py"
+    assert [bool(_GAP.match(line)) for line in body.splitlines()] == [
+        False,
+        True,
+        False,
+    ]
+    html = "```html\n{# examples/notes/templates/base.html #}\n<p>\n{# ... #}\n```\n"
+    assert _EXCERPT.findall(html)[0][0] == "examples/notes/templates/base.html"
+    assert _GAP.match("{# ... #}")
+
+
+@pytest.mark.parametrize(
+    "page,path,quoted", _excerpts(), ids=lambda v: v if "\n" not in v else ""
+)
+def test_excerpts_match_their_files(page: str, path: str, quoted: str) -> None:
+    source = (ROOT / path).read_text()
+    assert quoted in source, f"docs/{page} quotes {path}, which no longer reads so"
 
 
 def test_site_builds_strict(tmp_path: Path) -> None:
