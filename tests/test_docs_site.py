@@ -67,6 +67,7 @@ def test_page_examples_run(
     page: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(ROOT))  # the tutorial imports examples.notes
     source = "\n".join(_python_blocks(DOCS / page))
     namespace: dict[str, object] = {"__name__": "docs_page"}
     exec(compile(source, f"docs/{page}", "exec"), namespace)
