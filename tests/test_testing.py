@@ -417,3 +417,17 @@ def test_async_client_has_session_transaction(app: Carboy) -> None:
     with client.session_transaction() as sess:
         sess["n"] = 3
     assert asyncio.run(client.get("/")).data == b"3"
+
+
+def test_response_without_content_type_stays_without(app: Carboy, protocol: str) -> None:
+    # The test client once rebuilt the response with the default text/html type.
+    @app.delete("/gone")
+    def gone() -> Response:
+        response = make_response("", 204)
+        del response.headers["Content-Type"]
+        return response
+
+    r = app.test_client(protocol=protocol).delete("/gone")
+    assert r.status_code == 204
+    assert "Content-Type" not in r.headers
+    assert r.headers.get("Content-Type") is None

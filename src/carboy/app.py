@@ -157,6 +157,11 @@ class Carboy(URLs, Responses, Templates, Requests, Scaffold):
         self.after_serving_funcs: list[Callable[[], Any]] = []
         self.blueprints: dict[str, Any] = {}
         self.extensions: dict[str, Any] = {}
+        #: Called with the app when its setup is frozen (the first request, or ASGI
+        #: lifespan startup), before each function's kind is recorded: an extension
+        #: that plans its work from the final registries (``carboy.ext.api`` wraps
+        #: the typed views) appends here instead of costing each request.
+        self._start_funcs: list[Callable[[Carboy], None]] = []
         self.url_map = self.url_map_class(host_matching=host_matching)
         self.subdomain_matching = subdomain_matching
         self._got_first_request = False

@@ -67,6 +67,7 @@ class Requests:
 
     _async_flags: AsyncFlags
     _got_first_request: bool
+    _start_funcs: list[Callable[[Carboy], None]]
     view_functions: dict[str, Callable[..., Any]]
     before_request_funcs: dict[str | None, list[Callable[..., Any]]]
     after_request_funcs: dict[str | None, list[Callable[..., Any]]]
@@ -130,6 +131,8 @@ class Requests:
         """Freeze the setup at the first request (or ASGI lifespan startup): from now
         on each endpoint's hooks are computed once, every registered function's kind
         (``def`` or ``async def``) is known, and setup methods raise."""
+        for func in self._start_funcs:
+            func(cast("Carboy", self))
         self._got_first_request = True
         self._hooks_cache.clear()
         self._async_flags.freeze(self._registered_functions())

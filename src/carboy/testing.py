@@ -61,6 +61,9 @@ class TestResponse(Response):
     ) -> TestResponse:
         """A response holding exactly what the app sent (headers untouched)."""
         rv = cls(None, status, Headers._trusted(list(headers)))
+        # NOTE: the constructor adds the default Content-Type when there is none; a
+        # response sent without one (a 204) must reach the test as it was sent.
+        rv.headers = Headers._trusted(list(headers))
         rv.response = [body]
         rv.request = None
         rv.history = ()
