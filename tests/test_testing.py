@@ -419,7 +419,9 @@ def test_async_client_has_session_transaction(app: Carboy) -> None:
     assert asyncio.run(client.get("/")).data == b"3"
 
 
-def test_response_without_content_type_stays_without(app: Carboy, protocol: str) -> None:
+def test_response_without_content_type_stays_without(
+    app: Carboy, protocol: str
+) -> None:
     # The test client once rebuilt the response with the default text/html type.
     @app.delete("/gone")
     def gone() -> Response:

@@ -9,7 +9,7 @@ import asyncio
 import functools
 from collections.abc import Callable
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 from uuid import UUID
 
@@ -22,7 +22,7 @@ from carboy.views import MethodView
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Color(str, Enum):
+class Color(StrEnum):
     red = "red"
     green = "green"
 
@@ -112,6 +112,14 @@ def make_app(kind: str = "def") -> Carboy:
         tags={"items": "What the shop sells."},
     )
     items: dict[int, dict[str, Any]] = {}
+    add_items(app, kind, items)
+    add_orders(app, kind, items)
+    add_pages(app, kind)
+    assert api is app.extensions["api"]
+    return app
+
+
+def add_items(app: Carboy, kind: str, items: dict[int, dict[str, Any]]) -> None:
     items_bp = Blueprint("items", __name__, url_prefix="/items")
 
     def list_items(paging: Query[Paging], q: Query[str | None] = None) -> Page:
@@ -198,6 +206,8 @@ def make_app(kind: str = "def") -> Carboy:
     items_bp.post("/prices/sum")(as_kind(kind, bulk_prices))
     app.register_blueprint(items_bp)
 
+
+def add_orders(app: Carboy, kind: str, items: dict[int, dict[str, Any]]) -> None:
     @doc(
         status=201,
         security=["key"],
@@ -250,6 +260,9 @@ def make_app(kind: str = "def") -> Carboy:
 
     app.get("/internal")(as_kind(kind, internal))
 
+
+def add_pages(app: Carboy, kind: str) -> None:
+
     # Untyped views next to the API: left exactly as they are, and not documented.
     def home() -> str:
         return "<h1>Shop</h1>"
@@ -260,5 +273,3 @@ def make_app(kind: str = "def") -> Carboy:
         return {"raw": request.args.get("x", "")}
 
     app.get("/raw")(as_kind(kind, raw_json))
-    assert api is app.extensions["api"]
-    return app

@@ -78,7 +78,9 @@ def test_method_view_handlers(client: CarboyClient) -> None:
 
 def test_problem_helper(client: CarboyClient) -> None:
     client.post("/items", json={"name": "pen", "price": 1})
-    r = client.post("/orders", json={"item_id": 1, "quantity": 1}, headers={"X-Api-Key": "no"})
+    r = client.post(
+        "/orders", json={"item_id": 1, "quantity": 1}, headers={"X-Api-Key": "no"}
+    )
     assert r.status_code == 401
     assert r.headers["Content-Type"] == "application/problem+json"
     assert r.json == {
@@ -97,7 +99,10 @@ def test_untyped_views_are_untouched(app: Carboy, client: CarboyClient) -> None:
     assert not hasattr(app.view_functions["raw_json"], "__carboy_api__")
     assert hasattr(app.view_functions["items.list_items"], "__carboy_api__")
     r = client.get("/nowhere")
-    assert (r.status_code, r.headers["Content-Type"]) == (404, "text/html; charset=utf-8")
+    assert (r.status_code, r.headers["Content-Type"]) == (
+        404,
+        "text/html; charset=utf-8",
+    )
 
 
 def make(kind: str, **api: Any) -> tuple[Carboy, Api]:
@@ -171,7 +176,11 @@ def test_responses_and_tuples_pass_through(kind: str, protocol: str) -> None:
     r = client.get("/s")
     assert (r.status_code, r.json) == (202, {"id": 2, "name": "b"})
     r = client.get("/h")
-    assert (r.status_code, r.headers["X-Total"], r.json) == (200, "1", {"id": 3, "name": "c"})
+    assert (r.status_code, r.headers["X-Total"], r.json) == (
+        200,
+        "1",
+        {"id": 3, "name": "c"},
+    )
     r = client.get("/t")
     assert (r.status_code, r.get_data()) == (418, b"made")
 
@@ -235,7 +244,10 @@ def test_blueprint_method_view_and_view_classes(kind: str, protocol: str) -> Non
     client = app.test_client(protocol=protocol)
     assert client.get("/users?page=3").json == [{"id": 3, "name": "p"}]
     assert client.get("/users?page=x").status_code == 422
-    assert client.post("/users", json={"id": 1, "name": "n"}).json == {"id": 1, "name": "n"}
+    assert client.post("/users", json={"id": 1, "name": "n"}).json == {
+        "id": 1,
+        "name": "n",
+    }
     assert client.post("/users", json={"id": "x"}).status_code == 422
     assert client.put("/users").get_data() == b"untyped handler"
     assert client.get("/users/4").json == {"id": 4, "name": "async"}
@@ -280,7 +292,9 @@ def test_an_app_handler_for_http_errors_is_kept(kind: str, protocol: str) -> Non
 
 def test_problem_outside_views(app: Carboy) -> None:
     with app.test_request_context():
-        r = problem(409, "Taken.", title="Conflict here", type="https://e.example/t", id=3)
+        r = problem(
+            409, "Taken.", title="Conflict here", type="https://e.example/t", id=3
+        )
     assert r.status_code == 409
     assert r.mimetype == "application/problem+json"
     assert json.loads(r.get_data()) == {
@@ -312,7 +326,7 @@ def test_one_api_per_app() -> None:
 def test_unresolvable_annotations_say_what_to_do() -> None:
     app, _api = make("def")
 
-    def view(body: "Missing") -> None:  # type: ignore[name-defined]  # noqa: F821
+    def view(body: Missing) -> None:  # type: ignore[name-defined]  # noqa: F821
         return None
 
     app.post("/x")(view)

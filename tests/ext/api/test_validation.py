@@ -38,7 +38,13 @@ def test_valid_body_reaches_the_view(client: CarboyClient) -> None:
     r = client.post("/items", json={"name": "pen", "price": 120, "tags": ["a"]})
     assert r.status_code == 201
     assert r.headers["Location"] == "/items/1"
-    assert r.json == {"id": 1, "name": "pen", "price": 120, "color": "red", "tags": ["a"]}
+    assert r.json == {
+        "id": 1,
+        "name": "pen",
+        "price": 120,
+        "color": "red",
+        "tags": ["a"],
+    }
 
 
 def test_every_body_error_is_listed(client: CarboyClient) -> None:
@@ -133,7 +139,9 @@ def test_bad_utf8_is_a_400_problem(client: CarboyClient) -> None:
 def test_wrong_content_type_is_a_415_problem(client: CarboyClient) -> None:
     r = client.post("/items", data="name=pen&price=1")
     assert problem(r, 415)["title"] == "Unsupported Media Type"
-    r = client.post("/items", data='{"name": "pen", "price": 1}', content_type="text/plain")
+    r = client.post(
+        "/items", data='{"name": "pen", "price": 1}', content_type="text/plain"
+    )
     problem(r, 415)
 
 
