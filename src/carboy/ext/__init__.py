@@ -1,7 +1,8 @@
 """Optional first-party batteries: ``carboy.ext.csrf``, ``carboy.ext.wtf``,
-``carboy.ext.login`` and ``carboy.ext.cors``.
+``carboy.ext.login``, ``carboy.ext.cors`` and ``carboy.ext.cache``.
 
 Each is a tool built on the application's public API (hooks, ``app.extensions``,
 template globals); nothing in carboy imports them, so ``import carboy`` loads none of
-them. Extras name their dependencies: ``pip install 'carboy[forms]'`` for WTForms.
+them. Extras name their dependencies: ``pip install 'carboy[forms]'`` for WTForms,
+``'carboy[redis]'`` for the Redis backends.
 """
