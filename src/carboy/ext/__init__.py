@@ -1,5 +1,5 @@
 """Optional first-party batteries: ``carboy.ext.csrf``, ``carboy.ext.wtf``,
-``carboy.ext.login``, ``carboy.ext.cors`` and ``carboy.ext.cache``.
+``carboy.ext.login``, ``carboy.ext.cors``, ``carboy.ext.cache`` and ``carboy.ext.limiter``.
 
 Each is a tool built on the application's public API (hooks, ``app.extensions``,
 template globals); nothing in carboy imports them, so ``import carboy`` loads none of
