@@ -495,12 +495,12 @@ class Compress:
         def compress_response(response: Response) -> Response:
             if not settings:
                 settings.append(CompressSettings.from_config(app.config))
-            return self.compress(response, settings[0])
+            return self._compress(response, settings[0])
 
         app.extensions["compress"] = self
         app.after_request(compress_response)
 
-    def compress(self, response: Response, settings: CompressSettings) -> Response:
+    def _compress(self, response: Response, settings: CompressSettings) -> Response:
         """Compress ``response`` for the current request if it should be."""
         status = response.status_code
         if status == 304:
