@@ -263,7 +263,6 @@ def available_algorithms() -> tuple[str, ...]:
 # -- negotiation -------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=256)
 def choose_encoding(header: str | None, available: Sequence[str]) -> str | None:
     """The coding to send, from an ``Accept-Encoding`` value; ``None`` for identity.
 
@@ -271,6 +270,17 @@ def choose_encoding(header: str | None, available: Sequence[str]) -> str | None:
     the client values equally. ``choose_encoding("gzip;q=0.5, br", ("gzip", "br"))`` is
     ``"br"``. Never raises, whatever the header holds.
     """
+    if header is not None and len(header) <= _CACHED_LENGTH:
+        return _choose_cached(header, tuple(available))
+    return _choose(header, available)
+
+
+#: Browsers send a few short values; longer ones are not kept (a client could
+#: otherwise pin 256 header-sized strings in the cache).
+_CACHED_LENGTH = 200
+
+
+def _choose(header: str | None, available: Sequence[str]) -> str | None:
     if not header:
         return None
     explicit: dict[str, float] = {}
@@ -300,6 +310,10 @@ def choose_encoding(header: str | None, available: Sequence[str]) -> str | None:
     if best is None or best_quality < identity:
         return None
     return best
+
+
+# PERF: negotiation per distinct header value, not per request.
+_choose_cached = functools.lru_cache(maxsize=256)(_choose)
 
 
 # -- settings ----------------------------------------------------------------------------

@@ -103,3 +103,14 @@ def test_an_explicit_refusal_is_never_overridden(coding: str, noise: str) -> Non
     client that cannot decode a coding must never receive it)."""
     for header in (f"{coding};q=0, {noise}", f"{noise}, {coding};q=0"):
         assert choose_encoding(header, ALL) != coding
+
+
+def test_long_headers_are_parsed_but_not_cached() -> None:
+    """A hostile client cannot pin large strings in the negotiation cache."""
+    from carboy.ext.compress import _choose_cached
+
+    long = "x-custom;q=0.1, " * 5000 + "gzip;q=0.2, br;q=0"
+    before = _choose_cached.cache_info().currsize
+    assert choose_encoding(long, ALL) == "gzip"
+    assert _choose_cached.cache_info().currsize == before
+    assert choose_encoding("br;q=0.9, gzip", ["gzip", "br"]) == "gzip"  # any sequence
