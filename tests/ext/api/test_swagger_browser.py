@@ -19,6 +19,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pytest
 
 from .shop import make_app
+from .test_swagger import bundle_is_swagger_ui_5
 
 pytestmark = pytest.mark.server
 
@@ -89,6 +90,7 @@ def test_swagger_ui_renders_the_document_offline(
     from selenium.webdriver.support.ui import WebDriverWait
 
     base, asked = served
+    bundle_is_swagger_ui_5()
     browser = _browser()
     try:
         browser.set_page_load_timeout(60)
