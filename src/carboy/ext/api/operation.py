@@ -33,6 +33,7 @@ __all__ = ["BodyInput", "InputGroup", "Operation", "plan_operation"]
 _SEQUENCES = (list, set, frozenset, tuple, Sequence, AbstractSet)
 _CONTAINERS = (list, set, frozenset, dict, Sequence, Mapping, AbstractSet)
 _UNIONS = (Union, types.UnionType)
+_TEXT = (str, bytes, bytearray)
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,9 @@ class Operation:
 
     def render(self, rv: Any) -> Any:
         """The view's return value with its body serialised through the response
-        model (a ``Response`` passes untouched); the declared status by default."""
+        model (a ``Response`` passes untouched, and so does a ``str`` or ``bytes``
+        body: it is a body of its own, as in Flask); the declared status by default.
+        """
         if isinstance(rv, _SansioResponse):
             return rv
         status = headers = None
@@ -169,7 +172,7 @@ class Operation:
         if status is None:
             status = self.status
         adapter = self._adapter(status)
-        if adapter is None:
+        if adapter is None or isinstance(rv, _TEXT):
             if rv is None and status == 204:
                 return _no_content(headers)
             return (rv, status, headers) if headers else (rv, status)
@@ -251,6 +254,16 @@ def _strip_annotated(annotation: Any) -> Any:
 def _is_model(annotation: Any) -> bool:
     tp = _strip_annotated(annotation)
     return isinstance(tp, type) and issubclass(tp, BaseModel)
+
+
+def _without_none(annotation: Any) -> Any:
+    """``T`` for ``T | None``; anything else as it is."""
+    tp = _strip_annotated(annotation)
+    if get_origin(tp) in _UNIONS:
+        args = [a for a in get_args(tp) if a is not type(None)]
+        if len(args) == 1:
+            return args[0]
+    return annotation
 
 
 def _is_response_class(tp: Any) -> bool:
@@ -460,8 +473,8 @@ def _plan_inputs(
         annotation = hints.get(param.name, inspect.Parameter.empty)
         inner, source = _split_source(annotation)
         location: Location | None = source.location if source is not None else None
-        if location is None and _is_model(annotation):
-            location = "body"
+        if location is None and _is_model(_without_none(annotation)):
+            location = "body"  # a model, or an optional one (``NoteIn | None = None``)
         if location is None:
             continue
         if location == "body":
