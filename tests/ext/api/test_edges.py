@@ -282,3 +282,11 @@ def test_a_view_without_the_extension_is_a_plain_view(protocol: str) -> None:
 
     with pytest.raises(TypeError, match="missing 1 required positional argument"):
         app.test_client(protocol=protocol).post("/plain", json={"title": "t"})
+
+
+def test_the_document_outside_an_app_context_says_what_to_do() -> None:
+    api = Api(make("def"))
+    with pytest.raises(RuntimeError, match=r"pass it \(api.openapi\(app\)\)"):
+        api.openapi()
+    with pytest.raises(RuntimeError, match="app context"):
+        api.openapi_json()

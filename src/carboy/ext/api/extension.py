@@ -142,12 +142,11 @@ class Api:
 
     def openapi(self, app: Carboy | None = None) -> dict[str, Any]:
         """The OpenAPI 3.1 document of ``app`` (the current app by default)."""
-        target: Carboy = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
-        return build_document(target, self)
+        return build_document(app if app is not None else _current_app(), self)
 
     def openapi_json(self, app: Carboy | None = None) -> bytes:
         """The document encoded with sorted keys; built once per app after startup."""
-        target: Carboy = app if app is not None else current_app._get_current_object()  # type: ignore[attr-defined]
+        target = app if app is not None else _current_app()
         data = self._documents.get(target)
         if data is None:
             document = build_document(target, self)
@@ -196,6 +195,16 @@ def _problem_for_api_views(e: HTTPException) -> Any:
     if getattr(view, API_ATTRIBUTE, None) is None:
         return e
     return problem_for(e) or e
+
+
+def _current_app() -> Carboy:
+    ctx = _cv_ctx.get(None)
+    if ctx is None:
+        raise RuntimeError(
+            "Api.openapi() needs the app: pass it (api.openapi(app)), or call it in an"
+            " app context (with app.app_context(): ...)."
+        )
+    return ctx.app
 
 
 def _api() -> Api:

@@ -37,8 +37,9 @@ Cookie = Annotated[T, Source("cookie")]
 #: parameter annotated with a model is the body without it.
 Body = Annotated[T, Source("body")]
 
-#: A declared response: a description, a model (type), or ``(model, description)``.
-ResponseSpec = str | type[Any] | tuple[Any, str] | Any
+#: A declared response: a description, a model (a type such as ``Conflict`` or
+#: ``list[Item]``), or ``(model, description)``.
+ResponseSpec = Any
 
 _UNSET: Any = object()
 

@@ -18,7 +18,14 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    create_model,
+)
 
 from ...globals import current_app
 from ...sansio.response import Response as _SansioResponse
@@ -374,8 +381,6 @@ def _generated_group(
     for pname, annotation, default in params:
         required = default is inspect.Parameter.empty
         if location == "header":
-            from pydantic import Field
-
             fields[pname] = (
                 annotation,
                 Field(... if required else default, alias=_header_name(pname)),
