@@ -23,6 +23,7 @@ def test_every_section_has_an_example() -> None:
         "CSRF protection",
         "Forms",
         "Login",
+        "Roles and permissions",
     ]
 
 

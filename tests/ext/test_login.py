@@ -508,8 +508,8 @@ def test_forged_remember_cookies_are_ignored(client: CarboyClient, value: str) -
 
 def test_remember_cookie_with_a_wrong_shape_or_a_vanished_user(app: Carboy) -> None:
     with app.test_request_context():
-        s = login_mod._serializer()
-        digest = login_mod._token_digest(USERS["1"].remember_token or "")
+        s = login_mod.manager._serializer()
+        digest = login_mod.manager._token_digest(USERS["1"].remember_token or "")
         bad = [s.dumps(["1", digest]), s.dumps({"id": "1"}), s.dumps(["9", digest, 60])]
     for value in bad:
         with app.test_request_context(headers={"Cookie": f"remember_token={value}"}):

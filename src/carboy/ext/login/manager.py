@@ -1,37 +1,5 @@
-"""User sessions: who is logged in, who may see a view, and "remember me".
-
-The API is Flask-Login's, so a ported app changes only its imports::
-
-    from carboy.ext.login import (LoginManager, UserMixin, current_user, login_required,
-                                  login_user, logout_user, redirect_next)
-
-    login_manager = LoginManager(app)
-    login_manager.login_view = "login"
-
-    @login_manager.user_loader
-    def load_user(user_id):          # def or async def
-        return User.get(user_id)
-
-NOTE: what this module does to keep sessions safe, beyond Flask-Login's defaults:
-
-- **Open redirects.** ``next`` is followed only when :func:`is_safe_url` accepts it: a
-  path on this site (``/account?tab=2``), never ``//evil.com``, ``/\\evil.com``,
-  ``https:evil.com``, control characters or their percent-encoded forms.
-  :func:`redirect_next` does the check, so a login view never redirects unchecked.
-- **Session fixation.** :func:`login_user` rotates the session: the CSRF secret and any
-  previous login are dropped (all data, when another user was logged in), and a
-  server-side session interface with a ``regenerate(session)`` method gets a new id.
-  A token or session an attacker obtained before the login is worthless after it.
-- **Remember-me.** The cookie is signed, ``HttpOnly`` and ``SameSite=Lax``; it names the
-  user and a digest of the user's ``get_remember_token()``, and expires on the server
-  after ``duration`` whatever the browser does. :func:`logout_user` calls the user's
-  ``revoke_remember_token()``, and a password change should too, so every copy of the
-  cookie (a stolen one included) stops working.
-- **Session protection.** The session records a hash of the client's address and
-  ``User-Agent``. When it changes, ``"basic"`` (the default) marks the login non-fresh
-  (so :func:`fresh_login_required` views ask for the password again); ``"strong"`` logs
-  the user out and deletes the remember cookie.
-"""
+"""The login manager, the current user, remember-me and session protection; see the
+package docstring (:mod:`carboy.ext.login`) for the rules it keeps."""
 
 from __future__ import annotations
 
@@ -49,15 +17,15 @@ from urllib.parse import unquote, urlencode
 from blinker import Namespace
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from ..ctx import after_this_request, has_request_context
-from ..dispatch import blueprint_chain
-from ..exceptions import Unauthorized
-from ..globals import LocalProxy, current_app, g, request, session
-from ..helpers import flash, redirect, url_for
+from ...ctx import after_this_request, has_request_context
+from ...dispatch import blueprint_chain
+from ...exceptions import Unauthorized
+from ...globals import LocalProxy, current_app, g, request, session
+from ...helpers import flash, redirect, url_for
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..app import Carboy
-    from ..wrappers import Response
+    from ...app import Carboy
+    from ...wrappers import Response
 
 __all__ = [
     "AnonymousUserMixin",
@@ -296,6 +264,8 @@ class LoginManager:
         self._request_callback: Callable[..., Any] | None = None
         self.unauthorized_callback: Callable[[], Any] | None = None
         self.needs_refresh_callback: Callable[[], Any] | None = None
+        self.role_callback: Callable[[Any], Any] | None = None
+        self.permission_callback: Callable[[Any, str], Any] | None = None
         self._apps: list[Carboy] = []
         self._preloading: set[int] = set()
         if app is not None:
@@ -336,6 +306,19 @@ class LoginManager:
     def needs_refresh_handler(self, callback: F) -> F:
         """``callback()`` answers non-fresh users of ``fresh_login_required`` views."""
         self.needs_refresh_callback = callback
+        return callback
+
+    def role_loader(self, callback: F) -> F:
+        """``callback(user)`` returns the user's role names (``def`` or ``async def``),
+        in place of ``user.roles``, for :func:`~carboy.ext.login.roles_required`."""
+        self.role_callback = callback
+        return callback
+
+    def permission_loader(self, callback: F) -> F:
+        """``callback(user, name)`` returns ``True`` when ``user`` has the permission
+        ``name`` (``def`` or ``async def``), for
+        :func:`~carboy.ext.login.permission_required`."""
+        self.permission_callback = callback
         return callback
 
     def _register_preload(self) -> None:
