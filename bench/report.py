@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.apps import BASELINE, columns
+from bench.apps import BASELINE, columns, ratios
 from bench.cases import ROUTE_SCALES
 from bench.harness import Stats
 
@@ -15,6 +15,7 @@ Key = tuple[str, str, str]  # (protocol, framework, case)
 #: Thresholds printed under the tables (ratios come from the same run).
 HELLO_VS_FLASK = 0.08
 ASGI_VS_STARLETTE = 0.6
+DEF_VS_STARLETTE_DEF = 0.5
 TEMPLATE_OVERHEAD = 0.05
 ROUTES_GROWTH = 1.5
 UPLOAD_RSS_MB = 16.0
@@ -58,8 +59,8 @@ def _fmt_ratio(value: float | None) -> str:
 def table(results: Results, protocol: str) -> str:
     """One protocol's table: per-request times and carboy's ratio to each peer."""
     names = [n for n in columns(protocol) if n in results.frameworks]
-    peers = [n for n in names if n != "carboy"]
-    header = ["case"] + names + [f"carboy/{p}" for p in peers if "carboy" in names]
+    pairs = [(a, b) for a, b in ratios(protocol) if a in names and b in names]
+    header = ["case"] + names + [f"{a}/{b}" for a, b in pairs]
     rows = []
     for case in results.cases:
         cells = [case]
@@ -68,16 +69,21 @@ def table(results: Results, protocol: str) -> str:
                 cells.append("n/a")
             else:
                 cells.append(_cell(results.stats.get((protocol, name, case))))
-        if "carboy" in names:
-            mine = results.median(protocol, "carboy", case)
-            for peer in peers:
-                theirs = results.median(protocol, peer, case)
-                cells.append(_fmt_ratio(_ratio(mine, theirs)))
+        for a, b in pairs:
+            mine = results.median(protocol, a, case)
+            theirs = results.median(protocol, b, case)
+            cells.append(_fmt_ratio(_ratio(mine, theirs)))
         rows.append(cells)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     lines = [
         f"{protocol.upper()}: microseconds per request, median ±half the interquartile"
-        " range over rounds (lower is better; carboy/peer below 1 means carboy wins)",
+        " range over rounds (lower is better; carboy/peer below 1 means carboy wins)"
+        + (
+            "; carboy: async def views, carboy-def: the same app's def views,"
+            " starlette-def: def endpoints"
+            if protocol == "asgi"
+            else "; carboy: def views"
+        ),
         "  ".join(
             h.ljust(w) if i == 0 else h.rjust(w)
             for i, (h, w) in enumerate(zip(header, widths, strict=True))
@@ -161,21 +167,26 @@ class Verdict:
 
 
 def _every_case(
-    results: Results, protocol: str, peer: str, limit: float, label: str
+    results: Results,
+    protocol: str,
+    peer: str,
+    limit: float,
+    label: str,
+    mine: str = "carboy",
 ) -> Verdict:
-    ratios = {}
+    found = {}
     for case in results.cases:
         value = _ratio(
-            results.median(protocol, "carboy", case),
+            results.median(protocol, mine, case),
             results.median(protocol, peer, case),
         )
         if value is not None:
-            ratios[case] = value
-    if not ratios:
+            found[case] = value
+    if not found:
         return Verdict(label, "not measured", None)
-    worst = max(ratios, key=ratios.__getitem__)
-    misses = [c for c, v in ratios.items() if v > limit]
-    measured = f"worst {worst} {ratios[worst]:.2f}x over {len(ratios)} cases"
+    worst = max(found, key=found.__getitem__)
+    misses = [c for c, v in found.items() if v > limit]
+    measured = f"worst {worst} {found[worst]:.2f}x over {len(found)} cases"
     if misses:
         measured += "; missed: " + ", ".join(misses)
     return Verdict(label, measured, not misses)
@@ -210,6 +221,15 @@ def verdicts(results: Results) -> list[Verdict]:
             "starlette",
             ASGI_VS_STARLETTE,
             f"ASGI: every case carboy <= {ASGI_VS_STARLETTE} x Starlette",
+        ),
+        _every_case(
+            results,
+            "asgi",
+            "starlette-def",
+            DEF_VS_STARLETTE_DEF,
+            f"ASGI def views: every case carboy-def <= {DEF_VS_STARLETTE_DEF} x "
+            "Starlette def endpoints",
+            mine="carboy-def",
         ),
     ]
     for protocol in ("wsgi", "asgi"):

@@ -23,10 +23,12 @@ from bench.harness import Runner, Target  # noqa: E402
 #: skipped: the benchmark exists to measure it.
 REQUIRES = {
     "carboy": None,
+    "carboy-def": None,
     "flask": "flask",
     "bottle": "bottle",
     "falcon": "falcon",
     "starlette": "starlette",
+    "starlette-def": "starlette",
     "bare": None,
 }
 #: Every case, with route counts kept small so the test stays fast (building Bottle's
@@ -157,6 +159,32 @@ def test_the_cli_prints_tables_and_targets(capsys: pytest.CaptureFixture[str]) -
     assert "WSGI: microseconds per request" in out
     assert "ASGI: microseconds per request" in out
     assert "Targets" in out and "n/a" in out
+
+
+def test_the_asgi_table_has_the_def_view_columns_and_their_ratios(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    pytest.importorskip("starlette")
+    names = ["carboy", "carboy-def", "starlette-def"]
+    argv = [a for n in names for a in ("--framework", n)]
+    argv += ["--protocol", "asgi", "--case", "hello", "--case", "form"]
+    assert main([*argv, "--rounds", "2", "--batch-ms", "0.2", "--quick"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    header = lines[1].split()
+    assert header == [
+        "case",
+        "carboy",
+        "carboy-def",
+        "starlette-def",
+        "carboy-def/starlette-def",
+        "carboy-def/carboy",
+    ]
+    form = lines[3].split()
+    # Starlette's def endpoints cannot read a body: no cell, no ratio.
+    assert form[0] == "form" and form[-3:-1] == ["-", "-"]
+    verdict = next(line for line in lines if "ASGI def views" in line)
+    assert "carboy-def <= 0.5 x Starlette def endpoints" in verdict
+    assert "over 1 cases" in verdict
 
 
 def test_the_cli_fails_on_a_wrong_answer(

@@ -7,12 +7,14 @@ which is both a WSGI app and an ASGI app.
 
 Which views for which protocol: under WSGI the app has plain ``def`` views, which is
 what a Flask user writes and what a WSGI server runs without an event loop. Under ASGI
-it has ``async def`` views, because that is what someone deploying on an ASGI server
-writes (and what Starlette and Falcon's ASGI app require of their endpoints): a sync
-view under ASGI is a supported but slower path (carboy runs it in a worker thread), and
-measuring it would compare a thread hop against peers' plain coroutines. The two
-variants are built by one function from one route table, so they serve byte-identical
-responses; each variant is still a single ``Carboy`` object that speaks both protocols.
+the ``carboy`` column has ``async def`` views, because that is what someone deploying on
+an ASGI server writes (and what Starlette and Falcon's ASGI app require of their
+endpoints). The ``carboy-def`` column (``carboy_def.py``) is the Flask app itself, plain
+``def`` views, served over ASGI: each request's view runs in a worker thread, as a ported
+Flask app's does, and it is compared with Starlette's ``def`` endpoints
+(``starlette_def.py``), which also run in a thread. All variants are built by
+:func:`build_app` from one route table, so they serve byte-identical responses; each is
+still a single ``Carboy`` object that speaks both protocols.
 
 What this module assumes about carboy's API (all of it Flask's):
 ``Carboy(import_name, template_folder=...)``, ``app.config["MAX_CONTENT_LENGTH"]``,
@@ -49,10 +51,15 @@ _CONVERTERS = {None: "", "int": "<int:id>", "str": "<name>"}
 
 def build(protocol: str, routes: int) -> Carboy:
     """The benchmark app: ``def`` views for ``"wsgi"``, ``async def`` for ``"asgi"``."""
+    return build_app(routes, _async_views() if protocol == "asgi" else sync_views())
+
+
+def build_app(routes: int, views: dict[str, Any]) -> Carboy:
+    """One ``Carboy`` app with ``routes`` filler routes and the case routes, on
+    ``views`` (:func:`sync_views` or the ``async def`` ones)."""
     app = Carboy(__name__, template_folder=str(TEMPLATES_DIR))
     # Large uploads (the RSS measurement) must not hit a size limit.
     app.config["MAX_CONTENT_LENGTH"] = None
-    views = _async_views() if protocol == "asgi" else _sync_views()
 
     app.get("/")(views["hello"])
     for i, (prefix, converter, suffix) in enumerate(other_routes(routes)):
@@ -67,7 +74,9 @@ def build(protocol: str, routes: int) -> Carboy:
     return app
 
 
-def _sync_views() -> dict[str, Any]:
+def sync_views() -> dict[str, Any]:
+    """The Flask app's views: plain ``def`` functions."""
+
     def hello():
         return "Hello, World!", {"Content-Type": "text/plain; charset=utf-8"}
 
