@@ -71,6 +71,11 @@ _default_config: dict[str, Any] = {
     "PROVIDE_AUTOMATIC_OPTIONS": True,
     # Seconds an ASGI request body may take, first message to last, before a 408.
     "BODY_TIMEOUT": 60.0,
+    # Under ASGI, plain (``def``) views, hooks and handlers run in a worker thread, so
+    # a blocking one never stalls the event loop. ``False`` declares that none of the
+    # app's plain functions blocks: they run on the loop's thread, without the
+    # thread's hand-off. A route's ``sync_to_thread`` option overrides it per view.
+    "SYNC_TO_THREAD": True,
     # The largest WebSocket message a handler receives (bytes); a larger one closes
     # the connection with 1009. ``None`` lifts the limit.
     "WEBSOCKET_MAX_MESSAGE_SIZE": 1024 * 1024,
@@ -167,6 +172,8 @@ class Carboy(URLs, Responses, Templates, Requests, Scaffold):
         self._got_first_request = False
         self._hooks_cache: dict[str | None, Hooks] = {}
         self._async_flags = AsyncFlags()
+        #: Endpoint -> its route's ``sync_to_thread`` option, where one was given.
+        self._sync_to_thread: dict[str, bool] = {}
         self._logger: logging.Logger | None = None
         self._jinja_env: Any = None
         self._session_interface: SessionInterface | None = None
@@ -284,12 +291,19 @@ class Carboy(URLs, Responses, Templates, Requests, Scaffold):
     ) -> None:
         """Connect URL ``rule`` to ``view_func`` under ``endpoint`` (the function name
         by default). Options: ``methods``, ``defaults``, ``strict_slashes``,
-        ``redirect_to``, ``host``, ``subdomain``, ``websocket``."""
+        ``redirect_to``, ``host``, ``subdomain``, ``websocket``, and
+        ``sync_to_thread``: ``False`` declares that a plain (``def``) view never
+        blocks, so under ASGI it runs on the event loop's thread instead of a worker
+        thread (``True`` sends it to a thread even when the app's ``SYNC_TO_THREAD``
+        is ``False``; a ``sync_to_thread`` attribute on the view does the same)."""
         self._check_setup_finished("add_url_rule")
         if endpoint is None:
             if view_func is None:
                 raise TypeError("add_url_rule() needs an endpoint or a view_func.")
             endpoint = view_func.__name__
+        sync_to_thread = options.pop("sync_to_thread", None)
+        if sync_to_thread is not None:
+            self._sync_to_thread[endpoint] = bool(sync_to_thread)
         options["endpoint"] = endpoint
         methods = options.pop("methods", None)
         if methods is None:

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import logging
 
     from .app import Carboy
+    from .config import Config
     from .ctx import Context
     from .exceptions import HTTPException
     from .routing import Map
@@ -66,8 +67,10 @@ class Requests:
     _custom_teardown = False
 
     _async_flags: AsyncFlags
+    _sync_to_thread: dict[str, bool]
     _got_first_request: bool
     _start_funcs: list[Callable[[Carboy], None]]
+    config: Config
     view_functions: dict[str, Callable[..., Any]]
     before_request_funcs: dict[str | None, list[Callable[..., Any]]]
     after_request_funcs: dict[str | None, list[Callable[..., Any]]]
@@ -135,7 +138,23 @@ class Requests:
             func(cast("Carboy", self))
         self._got_first_request = True
         self._hooks_cache.clear()
-        self._async_flags.freeze(self._registered_functions())
+        funcs = self._registered_functions()
+        self._async_flags.freeze(funcs, self._on_loop(funcs))
+
+    def _on_loop(self, funcs: list[Callable[..., Any]]) -> set[Callable[..., Any]]:
+        """The functions declared non-blocking: every one when ``SYNC_TO_THREAD`` is
+        ``False``, then each view as its route's option (or its own
+        ``sync_to_thread`` attribute) says."""
+        on_loop = set() if self.config.get("SYNC_TO_THREAD", True) else set(funcs)
+        for endpoint, view in self.view_functions.items():
+            choice = self._sync_to_thread.get(endpoint)
+            if choice is None:
+                choice = getattr(view, "sync_to_thread", None)
+            if choice is True:
+                on_loop.discard(view)
+            elif choice is False:
+                on_loop.add(view)
+        return on_loop
 
     def _registered_functions(self) -> list[Callable[..., Any]]:
         funcs: list[Callable[..., Any]] = list(self.view_functions.values())

@@ -621,7 +621,13 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
         hooks = app._hooks_for(request)
         rule = request.url_rule
         view = app.view_functions.get(rule.endpoint) if rule is not None else None
-        if preserve is None and view is not None and not app._async_flags(view):
+        # False: a plain view, run in a worker thread; ON_LOOP (None) for one declared
+        # non-blocking, which runs on the loop below, as an async view does.
+        if (
+            preserve is None
+            and view is not None
+            and app._async_flags.kind(view) is False
+        ):
             if body is not None:
                 # NOTE: received here, on the loop, so that a slow client never holds
                 # a worker thread; an error is raised to whoever reads the body.

@@ -10,7 +10,12 @@ drivers:
   ASGI worker thread (so an ``async def`` hook of a plain view runs on the server's
   loop), else on an event loop owned by this thread (WSGI).
 - :func:`make_async_call` (ASGI, on the loop) awaits an ``async def`` function's
-  coroutine and runs a plain function in the worker pool (:func:`run_in_thread`).
+  coroutine and runs a plain function in the worker pool (:func:`run_in_thread`), or
+  on the loop's own thread when the user declared it non-blocking
+  (``sync_to_thread=False``, see :class:`AsyncFlags`).
+
+The worker pool is carboy's own (:class:`_Workers`): a plain view's request is one
+hand-off to it and one back, with none of the general executor's bookkeeping.
 
 No other module starts a thread, owns an executor, or runs an event loop for user code.
 """
@@ -64,23 +69,32 @@ def iscoroutinefunction(func: Callable[..., Any]) -> bool:
     )
 
 
+#: A function's kind, as :class:`AsyncFlags` gives it: ``True`` for ``async def``,
+#: ``False`` for a plain function (run in a worker thread under ASGI), ``ON_LOOP`` for a
+#: plain function declared non-blocking (run on the event loop's thread under ASGI).
+#: ``ON_LOOP`` is falsy, so "is it async?" reads the same for both plain kinds.
+ON_LOOP: Any = None
+
+
 class AsyncFlags:
     """``iscoroutinefunction`` remembered per function, without keeping any function
     alive: a closure made per request (``after_this_request``) is forgotten with it.
 
     Registered functions are looked up in a plain dict filled when the plan is
-    compiled (:meth:`freeze`); anything else goes through a weak cache.
+    compiled (:meth:`freeze`); anything else goes through a weak cache. The dict also
+    knows which plain functions the user declared non-blocking (``ON_LOOP``); nothing
+    else is ever run on an event loop's thread.
     """
 
     __slots__ = ("_known", "_weak")
 
     def __init__(self) -> None:
-        self._known: dict[Any, bool] = {}
+        self._known: dict[Any, bool | None] = {}
         self._weak: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 
     def __call__(self, func: Callable[..., Any]) -> bool:
         try:
-            return self._known[func]
+            return self._known[func] is True
         except (KeyError, TypeError):
             pass
         try:
@@ -94,14 +108,26 @@ class AsyncFlags:
             pass
         return result
 
-    def freeze(self, funcs: Any) -> None:
-        """Remember ``funcs`` (the app's registered functions) in the fast dict."""
-        known = {}
+    def kind(self, func: Callable[..., Any]) -> bool | None:
+        """``True`` (``async def``), ``False`` (plain) or ``ON_LOOP`` (plain, declared
+        non-blocking: run on the event loop's thread under ASGI)."""
+        try:
+            return self._known[func]
+        except (KeyError, TypeError):
+            return self(func)
+
+    def freeze(self, funcs: Any, on_loop: Any = ()) -> None:
+        """Remember ``funcs`` (the app's registered functions) in the fast dict; the
+        plain ones among ``on_loop`` are declared non-blocking (``ON_LOOP``)."""
+        known: dict[Any, bool | None] = {}
         for func in funcs:
             try:
                 known[func] = iscoroutinefunction(func)
             except TypeError:  # pragma: no cover - unhashable callables
                 pass
+        for func in on_loop:
+            if known.get(func) is False:
+                known[func] = ON_LOOP
         # NOTE: updated in place: make_async_call's closures read this very dict.
         self._known.clear()
         self._known.update(known)
@@ -140,6 +166,94 @@ def _get_executor() -> concurrent.futures.ThreadPoolExecutor:
     return _executor
 
 
+class _Workers:
+    """carboy's worker threads: a queue, and threads started as work arrives (at most
+    ``limit``, kept for the process's life).
+
+    PERF: a plain view's request under ASGI is one hand-off here and one back to the
+    loop. ``loop.run_in_executor`` does the same through a ``concurrent.futures``
+    future chained to an asyncio one, a work item and a semaphore per call; this
+    settles the loop's future directly, at about half the cost per request.
+    """
+
+    __slots__ = ("_queue", "_lock", "_waiting", "_threads", "limit")
+
+    def __init__(self, limit: int) -> None:
+        import queue  # PERF: only when the first plain function runs under ASGI
+
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        #: Threads that will take a queued item without one being started for it.
+        self._waiting = 0
+        self._threads = 0
+        self.limit = limit
+
+    def submit(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        future: asyncio.Future[Any],
+        context: contextvars.Context,
+        work: tuple[Any, ...],
+    ) -> None:
+        """Run ``context.run(*work)`` in a worker thread; its result or exception
+        settles ``future`` on ``loop``."""
+        self._queue.put((loop, future, context, work))
+        with self._lock:
+            if self._waiting:
+                self._waiting -= 1
+                return
+            if self._threads >= self.limit:
+                return  # taken by the first thread to finish its work
+            self._threads += 1
+        threading.Thread(target=self._serve, name="carboy-sync", daemon=True).start()
+
+    def _serve(self) -> None:
+        get, lock = self._queue.get, self._lock
+        while True:
+            loop, future, context, work = get()
+            if future.cancelled():  # the request was abandoned before it began
+                result: Any = _CANCELLED
+            else:
+                try:
+                    result = (None, context.run(*work))
+                except BaseException as e:  # handed to the awaiting coroutine
+                    result = (e, None)
+            try:
+                loop.call_soon_threadsafe(_settle, future, result)
+            except RuntimeError:  # pragma: no cover - the loop was closed meanwhile
+                pass
+            # NOTE: nothing of this request may stay referenced while the thread
+            # waits for the next one (it would keep the request and the app alive).
+            loop = future = context = work = result = None
+            with lock:
+                self._waiting += 1
+
+
+_CANCELLED: Any = object()
+
+
+def _settle(future: asyncio.Future[Any], result: Any) -> None:
+    if result is _CANCELLED or future.cancelled():
+        return
+    error, value = result
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(value)
+
+
+_workers: _Workers | None = None
+
+
+def _get_workers() -> _Workers:
+    global _workers
+    if _workers is None:
+        with _executor_lock:
+            if _workers is None:
+                _workers = _Workers(40)
+    return _workers
+
+
 class _Local(threading.local):
     #: In an ASGI worker thread: the loop that sent the work here, and the body.
     home: tuple[asyncio.AbstractEventLoop, Body | None] | None = None
@@ -154,7 +268,7 @@ def _in_worker(
     home: tuple[asyncio.AbstractEventLoop, Body | None], work: list[Any]
 ) -> Any:
     func, args = work
-    # NOTE: the pool's thread drops its work item a moment after the caller has the
+    # NOTE: the worker thread drops its work item a moment after the caller has the
     # result: it must not keep the request (and the app) alive until then.
     work.clear()
     previous = _local.home
@@ -177,10 +291,10 @@ async def run_in_thread_with_body(
 ) -> Any:
     """:func:`run_in_thread` for a request whose ``body`` is received on this loop."""
     loop = _aio().get_running_loop()
-    context = contextvars.copy_context()
-    return await loop.run_in_executor(
-        _get_executor(), context.run, _in_worker, (loop, body), [func, args]
-    )
+    future = loop.create_future()
+    work = (_in_worker, (loop, body), [func, args])
+    _get_workers().submit(loop, future, contextvars.copy_context(), work)
+    return await future
 
 
 class _ThreadRunner:
@@ -320,8 +434,9 @@ def make_async_call(
     body: Body | None, flags: AsyncFlags, inline: bool = False
 ) -> Callable[[Step], Awaitable[Any]]:
     """The ASGI driver's call: an ``async def`` function's own coroutine (the body
-    received first), a plain one's run in a worker thread (``inline``: on the loop's
-    thread, for the test client's preserved contexts)."""
+    received first), a plain one's run in a worker thread, or on the loop's thread
+    when it was declared non-blocking (``ON_LOOP``; ``inline``: every plain one, for
+    the test client's preserved contexts)."""
     known = flags._known
 
     def call(step: Step) -> Awaitable[Any]:
@@ -329,16 +444,16 @@ def make_async_call(
         # coroutine frame per step; a registered function's kind is a dict lookup.
         func, args, kwargs = step
         try:
-            is_async = known[func]
+            kind = known[func]
         except (KeyError, TypeError):
-            is_async = flags(func)
-        if is_async:
-            if body is not None and not body.loaded:
-                return _after_body(body, func, args, kwargs)
+            kind = flags(func)
+        if kind is False and not inline:
+            return _in_thread(body, func, args, kwargs)
+        if body is not None and not body.loaded:
+            return _after_body(body, func, args, kwargs)
+        if kind:
             return func(*args, **kwargs) if kwargs else func(*args)  # type: ignore[no-any-return]
-        if inline:
-            return _inline(func, args, kwargs)
-        return _in_thread(body, func, args, kwargs)
+        return _inline(func, args, kwargs)
 
     return call
 
@@ -346,7 +461,7 @@ def make_async_call(
 async def _inline(
     func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any] | None
 ) -> Any:
-    rv = func(*args, **(kwargs or {}))
+    rv = func(*args, **kwargs) if kwargs else func(*args)
     if inspect.iscoroutine(rv):
         rv = await rv
     return rv
@@ -355,12 +470,14 @@ async def _inline(
 async def _after_body(
     body: Body, func: Callable[..., Any], args: tuple[Any, ...], kwargs: Any
 ) -> Any:
+    """``func``'s result once the body is received: an ``async def`` function, or a
+    plain one that runs on the loop (``request.form`` must not wait there)."""
     await body.load()
     if body.needs_form_parsing():
         # NOTE: an upload's large parts go to temporary files; parse here, in a worker
-        # thread, so an async view reading request.files never writes on the loop.
+        # thread, so a function on the loop reading request.files never writes there.
         await run_in_thread(body.parse_form)
-    return await func(*args, **(kwargs or {}))
+    return await _inline(func, args, kwargs)
 
 
 async def _in_thread(

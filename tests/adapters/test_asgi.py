@@ -470,36 +470,31 @@ def test_plain_view_hooks_and_teardown_share_one_thread() -> None:
 def test_a_call_in_a_worker_thread_lets_go_of_its_arguments(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """The executor's work item outlives the await (its thread drops it later, or not
-    soon on a loaded machine): it must not keep the request's objects (and the app)
-    alive after the response."""
-    import concurrent.futures
+    """The worker pool's work item outlives the await (its thread drops it later, or
+    not soon on a loaded machine): it must not keep the request's objects (and the
+    app) alive after the response."""
     import weakref
 
     from carboy import bridge
 
     kept: list[object] = []
 
-    class KeepingExecutor(concurrent.futures.ThreadPoolExecutor):
-        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
-            kept.append((fn, args))  # as a work item its thread has not dropped yet
-            return super().submit(fn, *args, **kwargs)
+    class KeepingWorkers(bridge._Workers):
+        def submit(self, loop: Any, future: Any, context: Any, work: Any) -> None:
+            kept.append(work)  # as a work item its thread has not dropped yet
+            super().submit(loop, future, context, work)
 
     class Thing:
         pass
 
-    executor = KeepingExecutor(1)
-    monkeypatch.setattr(bridge, "_get_executor", lambda: executor)
+    monkeypatch.setattr(bridge, "_get_workers", lambda: KeepingWorkers(1))
     things = [Thing()]
     ref = weakref.ref(things[0])
 
     async def main() -> Any:
         return await bridge.run_in_thread(lambda t: 42, things[0])
 
-    try:
-        assert asyncio.run(main()) == 42
-        things.clear()
-        assert ref() is None
-        assert len(kept) == 1
-    finally:
-        executor.shutdown()
+    assert asyncio.run(main()) == 42
+    things.clear()
+    assert ref() is None
+    assert len(kept) == 1
