@@ -51,8 +51,9 @@ def test_deploying_proxy_fix_example() -> None:
     import asyncio
 
     blocks = _python_blocks(ROOT / "docs" / "deploying.md")
+    block = next(b for b in blocks if "ProxyFix" in b)
     namespace: dict[str, Any] = {"__name__": "deploying_example"}
-    exec(compile(blocks[0], "docs/deploying.md", "exec"), namespace)
+    exec(compile(block, "docs/deploying.md", "exec"), namespace)
     application = namespace["application"]
     forwarded = {
         "x-forwarded-for": "10.0.0.1, 203.0.113.7",
@@ -101,6 +102,16 @@ def test_deploying_proxy_fix_example() -> None:
     asyncio.run(application(scope, receive, send))
     assert sent[0]["status"] == 302
     assert (b"location", b"https://example.com/shop/whoami") in sent[0]["headers"]
+
+
+def test_deploying_sync_to_thread_example() -> None:
+    """docs/deploying.md's ``sync_to_thread`` example runs as written."""
+    blocks = _python_blocks(ROOT / "docs" / "deploying.md")
+    block = next(b for b in blocks if "sync_to_thread=False" in b)
+    namespace: dict[str, Any] = {"__name__": "sync_to_thread_example"}
+    exec(compile(block, "docs/deploying.md", "exec"), namespace)
+    rules = {r.rule: r.endpoint for r in namespace["app"].url_map.iter_rules()}
+    assert namespace["app"]._sync_to_thread == {rules["/health"]: False}
 
 
 def test_websockets_and_streaming_page_runs() -> None:
