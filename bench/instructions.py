@@ -109,7 +109,12 @@ def count(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.instructions")
     parser.add_argument("cases", nargs="*", default=["hello"], metavar="CASE")
-    parser.add_argument("--framework", default="carboy", choices=list(apps.FRAMEWORKS))
+    parser.add_argument(
+        "--framework",
+        default="carboy",
+        choices=[*apps.FRAMEWORKS, apps.BASELINE],
+        help="a column of python -m bench, or jinja2-direct (the template case)",
+    )
     parser.add_argument("--protocol", default="wsgi", choices=apps.PROTOCOLS)
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)

@@ -79,8 +79,9 @@ def table(results: Results, protocol: str) -> str:
         f"{protocol.upper()}: microseconds per request, median ±half the interquartile"
         " range over rounds (lower is better; carboy/peer below 1 means carboy wins)"
         + (
-            "; carboy: async def views, carboy-def: the same app's def views,"
-            " starlette-def: def endpoints"
+            "; carboy: async def views, carboy-def: the same app's def views"
+            " (worker thread), carboy-def-loop: def views declared non-blocking"
+            " (on the loop), starlette-def: def endpoints"
             if protocol == "asgi"
             else "; carboy: def views"
         ),

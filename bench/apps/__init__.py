@@ -17,6 +17,7 @@ from types import ModuleType
 FRAMEWORKS = {
     "carboy": "bench.apps.carboy_app",
     "carboy-def": "bench.apps.carboy_def",
+    "carboy-def-loop": "bench.apps.carboy_def_loop",
     "flask": "bench.apps.flask_app",
     "bottle": "bench.apps.bottle_app",
     "falcon": "bench.apps.falcon_app",
@@ -44,6 +45,7 @@ def columns(protocol: str) -> list[str]:
         "asgi": [
             "carboy",
             "carboy-def",
+            "carboy-def-loop",
             "starlette",
             "starlette-def",
             "falcon",
@@ -57,8 +59,9 @@ def ratios(protocol: str) -> list[tuple[str, str]]:
     """The ratio columns of a protocol's table, as (numerator, denominator).
 
     Under ASGI, ``async def`` views are compared with async peers and ``def`` views
-    with Starlette's ``def`` endpoints (both run in a worker thread); the last ratio
-    is what ``def`` views cost over ``async def`` ones in carboy.
+    with Starlette's ``def`` endpoints (both run in a worker thread); the last two
+    are what ``def`` views cost over ``async def`` ones in carboy, in a worker thread
+    (the default) and on the loop (declared non-blocking: ``carboy-def-loop``).
     """
     if protocol == "wsgi":
         return [("carboy", p) for p in ("flask", "bottle", "falcon", "bare")]
@@ -68,4 +71,5 @@ def ratios(protocol: str) -> list[tuple[str, str]]:
         ("carboy", "bare"),
         ("carboy-def", "starlette-def"),
         ("carboy-def", "carboy"),
+        ("carboy-def-loop", "carboy"),
     ]
