@@ -24,6 +24,7 @@ from bench.harness import Runner, Target  # noqa: E402
 REQUIRES = {
     "carboy": None,
     "carboy-def": None,
+    "carboy-def-loop": None,
     "flask": "flask",
     "bottle": "bottle",
     "falcon": "falcon",

@@ -456,3 +456,41 @@ def test_app_template_helpers_on_blueprint(app: Carboy, client: CarboyClient) ->
 
     app.register_blueprint(bp)
     assert client.get("/").get_data(as_text=True) == "aa bbb True 42 yes"
+
+
+# -- a template's globals (shared with the environment for speed) ----------------------
+
+
+def _globals_app(tmp_path: Any) -> Carboy:
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "a.txt").write_text("{{ site }}|{{ extra }}")
+    (tmp_path / "templates" / "b.txt").write_text("{{ site }}|{{ extra }}")
+    return Carboy("template_globals", root_path=str(tmp_path))
+
+
+def test_a_global_added_after_a_render_is_seen(tmp_path: Any) -> None:
+    app = _globals_app(tmp_path)
+    with app.app_context():
+        assert render_template("a.txt") == "|"
+        app.jinja_env.globals["site"] = "S"
+        assert render_template("a.txt") == "S|"
+
+
+def test_template_globals_stay_with_their_template(tmp_path: Any) -> None:
+    """``get_template(name, globals=...)`` adds to that template only, as in Jinja,
+    also when the template was first loaded (and cached) without globals."""
+    app = _globals_app(tmp_path)
+    env = app.jinja_env
+    env.globals["site"] = "S"
+    with app.app_context():
+        assert render_template("a.txt") == "S|"
+        a = env.get_template("a.txt", globals={"extra": "A"})
+        assert a.render() == "S|A"
+        assert render_template("a.txt") == "S|A"
+        assert render_template("b.txt") == "S|"
+        b = env.get_template("b.txt", globals={"extra": "B"})
+        assert b.render() == "S|B"
+        assert "extra" not in env.globals
+        env.globals["site"] = "T"  # the environment's globals stay live beneath
+        assert (a.render(), b.render()) == ("T|A", "T|B")
+        assert env.from_string("{{ site }}{{ extra }}").render() == "T"

@@ -45,11 +45,13 @@ def select_autoescape(filename: str | None) -> bool:
 def update_context(app: Carboy, ctx: Context | None, context: dict[str, Any]) -> None:
     """Add what the context processors return (app first, then the blueprints, outer
     first); values passed to ``render_template`` win."""
+    processors = app.template_context_processors
+    if not any(processors.values()):
+        return  # PERF: most apps register none
     names: tuple[str | None, ...] = (None,)
     request = ctx.request if ctx is not None else None
     if request is not None:
         names = (None, *reversed(blueprint_chain(request.endpoint)))
-    processors = app.template_context_processors
     if not any(processors.get(name) for name in names):
         return
     original = dict(context)
