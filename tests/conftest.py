@@ -5,10 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from carboy import Carboy
 from carboy.testing import CarboyClient
 from redis_server import RedisServer, start_redis
+
+# Hypothesis checks behaviour here, never speed: no per-example deadline, no too-slow
+# health check (a loaded two-core CI machine made both fail tests that were right).
+settings.register_profile(
+    "carboy", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("carboy")
 
 
 @pytest.fixture
