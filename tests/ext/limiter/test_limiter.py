@@ -318,3 +318,33 @@ def test_sliding_window_counter_alias_and_reset() -> None:
     assert statuses(client, "/", 1) == [200]
     with pytest.raises(RuntimeError, match="needs an app context"):
         limiter.reset()
+
+
+def test_a_failing_storage_is_a_500_unless_swallowed(
+    client: CarboyClient,
+    app: Carboy,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    from carboy.ext.limiter import MemoryStorage, RedisStorage
+
+    def broken(*args: Any) -> Any:
+        raise ConnectionError("storage down")
+
+    async def broken_async(*args: Any) -> Any:
+        raise ConnectionError("storage down")
+
+    monkeypatch.setattr(MemoryStorage, "hit", broken)
+    monkeypatch.setattr(RedisStorage, "hit_async", broken_async)
+    app.config["TESTING"] = False  # the 500 page, not the exception
+    Limiter(app, default_limits=["1/minute"])
+    add_view(app, "def", "/", "index")
+    assert client.get("/").status_code == 500
+    app.config["RATELIMIT_SWALLOW_ERRORS"] = True
+    lenient = Carboy("lenient")
+    lenient.config.update(app.config)
+    Limiter(lenient, default_limits=["1/minute"])
+    add_view(lenient, "def", "/", "index")
+    lenient_client = lenient.test_client(protocol=client.protocol)
+    assert [lenient_client.get("/").status_code for _ in range(2)] == [200, 200]
+    assert "Rate limit storage failed; request let through." in caplog.text

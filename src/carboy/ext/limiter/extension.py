@@ -314,6 +314,9 @@ class Limiter:
             )
 
     def _add_headers(self, state: _AppState, response: Response) -> Response:
+        # PERF: a request no limit applied to made no ``g``; don't make one to look.
+        if _cv_ctx.get()._g is None:
+            return response
         shown: LimitState | None = g.get(_STATE)
         if shown is None:
             return response

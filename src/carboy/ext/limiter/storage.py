@@ -163,20 +163,20 @@ class MemoryStorage(Storage):
                 elif stored[0] == index - 1:
                     previous = stored[1]
             seen.append((index, current, previous, elapsed, window))
-        states = [
-            sliding_state(limit, cur, prev, elapsed, False)
-            for (_, cur, prev, elapsed, _), (_, limit) in zip(
+        # PERF: the room check inline; a state object only for the answer.
+        ok = all(
+            prev * (window - elapsed) / window + cur + 1 <= limit.amount
+            for (_, cur, prev, elapsed, window), (_, limit) in zip(
                 seen, entries, strict=True
             )
-        ]
-        if not all(s.allowed for s in states):
-            return states
+        )
         out = []
         for (index, cur, prev, elapsed, window), (key, limit) in zip(
             seen, entries, strict=True
         ):
-            self._data[key] = [index, cur + 1, prev, (index + 2) * window]
-            out.append(sliding_state(limit, cur, prev, elapsed, True))
+            if ok:
+                self._data[key] = [index, cur + 1, prev, (index + 2) * window]
+            out.append(sliding_state(limit, cur, prev, elapsed, ok))
         return out
 
     def clear(self) -> None:
