@@ -84,9 +84,21 @@ def current_db() -> SQLAlchemy:
     return current_app.extensions["sqlalchemy"].db  # type: ignore[no-any-return]
 
 
-def alembic_config(directory: str) -> Config:
+def migrations_directory(directory: str | None = None) -> str:
+    """``directory``, else the app's ``SQLALCHEMY_MIGRATIONS_DIRECTORY``, else
+    ``migrations`` (relative paths are relative to the current directory)."""
+    if directory is not None:
+        return directory
+    configured = current_app.config.get("SQLALCHEMY_MIGRATIONS_DIRECTORY")
+    return os.fspath(configured) if configured else DEFAULT_DIRECTORY
+
+
+def alembic_config(directory: str | None = None) -> Config:
+    """Alembic's configuration for the migrations in ``directory`` (default:
+    :func:`migrations_directory`), for calling ``alembic.command`` functions in code."""
     from alembic.config import Config
 
+    directory = migrations_directory(directory)
     # NOTE: Config's default stdout is bound when alembic is imported; pass the current one.
     config = Config(stdout=sys.stdout)
     config.set_main_option("script_location", directory)
@@ -97,9 +109,9 @@ def _directory_option(f: Any) -> Any:
     return click.option(
         "-d",
         "--directory",
-        default=DEFAULT_DIRECTORY,
-        show_default=True,
-        help="The migrations folder.",
+        default=None,
+        help="The migrations folder [default: the app's SQLALCHEMY_MIGRATIONS_DIRECTORY,"
+        " else migrations].",
     )(f)
 
 
@@ -116,9 +128,10 @@ def create() -> None:
 
 @db_cli.command("init", help="Create the migrations folder.")
 @_directory_option
-def init(directory: str) -> None:
+def init(directory: str | None) -> None:
     import alembic
 
+    directory = migrations_directory(directory)
     if os.path.exists(directory) and os.listdir(directory):
         raise click.ClickException(f"{directory!r} exists and is not empty.")
     os.makedirs(os.path.join(directory, "versions"), exist_ok=True)
@@ -132,7 +145,7 @@ def init(directory: str) -> None:
 @db_cli.command("migrate", help="Write a migration from the models' changes.")
 @click.option("-m", "--message", default=None, help="What the migration does.")
 @_directory_option
-def migrate(message: str | None, directory: str) -> None:
+def migrate(message: str | None, directory: str | None) -> None:
     from alembic import command
 
     command.revision(alembic_config(directory), message=message, autogenerate=True)
@@ -142,7 +155,7 @@ def migrate(message: str | None, directory: str) -> None:
 @click.argument("revision", default="head")
 @click.option("--sql", is_flag=True, help="Print the SQL instead of running it.")
 @_directory_option
-def upgrade(revision: str, sql: bool, directory: str) -> None:
+def upgrade(revision: str, sql: bool, directory: str | None) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(directory), revision, sql=sql)
@@ -151,7 +164,7 @@ def upgrade(revision: str, sql: bool, directory: str) -> None:
 @db_cli.command("downgrade", help="Revert migrations down to REVISION (default: -1).")
 @click.argument("revision", default="-1")
 @_directory_option
-def downgrade(revision: str, directory: str) -> None:
+def downgrade(revision: str, directory: str | None) -> None:
     from alembic import command
 
     command.downgrade(alembic_config(directory), revision)
@@ -159,7 +172,7 @@ def downgrade(revision: str, directory: str) -> None:
 
 @db_cli.command("current", help="Show the database's revision.")
 @_directory_option
-def current(directory: str) -> None:
+def current(directory: str | None) -> None:
     from alembic import command
 
     command.current(alembic_config(directory))
@@ -167,7 +180,7 @@ def current(directory: str) -> None:
 
 @db_cli.command("history", help="List the migrations.")
 @_directory_option
-def history(directory: str) -> None:
+def history(directory: str | None) -> None:
     from alembic import command
 
     command.history(alembic_config(directory))
