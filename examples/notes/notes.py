@@ -144,7 +144,9 @@ def upload(note_id: int) -> Any:
             ),
             400,
         )
-    file: FileStorage = form.file.data  # FileRequired: never None here
+    file: FileStorage | None = form.file.data
+    if file is None:  # FileRequired has refused that already
+        abort(400)
     # The client's filename is only shown and offered as the download name; the file
     # is stored under a random name, so no path from the client reaches the disk.
     stored_name = secrets.token_hex(16)
