@@ -5,6 +5,12 @@
   const status = document.getElementById("live-status");
   const list = document.getElementById("notes");
   const empty = document.getElementById("empty");
+  const count = document.querySelector(".count");
+  // The same format as the server's: "30 Nov 2026, 06:25" (UTC).
+  const when = new Intl.DateTimeFormat("en-GB", {
+    day: "2-digit", month: "short", year: "numeric",
+    hour: "2-digit", minute: "2-digit", hour12: false, timeZone: "UTC",
+  });
   if (!status || !list) return;
 
   function card(note) {
@@ -20,7 +26,7 @@
     body.textContent = note.body.length > 160 ? note.body.slice(0, 157) + "..." : note.body;
     const time = document.createElement("time");
     time.dateTime = note.created;
-    time.textContent = new Date(note.created).toLocaleString();
+    time.textContent = when.format(new Date(note.created));
     li.append(link, body, time);
     return li;
   }
@@ -32,10 +38,12 @@
   function apply(event) {
     if (event.type === "created" && !find(event.note.id)) {
       list.prepend(card(event.note));
+      if (count) count.textContent = Number(count.textContent) + 1;
     } else if (event.type === "updated" && find(event.note.id)) {
       find(event.note.id).replaceWith(card(event.note));
     } else if (event.type === "deleted" && find(event.id)) {
       find(event.id).remove();
+      if (count) count.textContent = Math.max(0, Number(count.textContent) - 1);
     }
     if (empty) empty.hidden = list.children.length > 0;
   }
