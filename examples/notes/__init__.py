@@ -74,6 +74,7 @@ def create_app(
     app.register_blueprint(auth.bp)
     app.register_blueprint(notes.bp)
     app.register_blueprint(api.bp)
+    api.api.init_app(app)  # /openapi.json and /docs
     # The API takes JSON only (a 415 otherwise), which no cross-site form can send,
     # and browsers send a cross-site fetch() with JSON only after a CORS preflight
     # this app never grants; so it needs no CSRF token.

@@ -30,9 +30,14 @@ class LoginForm(Form):
     remember = BooleanField("Remember me")
 
 
+def _newlines(text: str | None) -> str | None:
+    # Browsers send a textarea's line breaks as CRLF; store them as the API does.
+    return text.replace("\r\n", "\n") if text else text
+
+
 class NoteForm(Form):
     title = StringField("Title", validators=[InputRequired(), Length(max=200)])
-    body = TextAreaField("Text", validators=[Length(max=20_000)])
+    body = TextAreaField("Text", validators=[Length(max=20_000)], filters=[_newlines])
 
 
 class AttachmentForm(Form):

@@ -116,14 +116,19 @@ def edit(note_id: int) -> Any:
 @login_required
 def delete(note_id: int) -> Any:
     note = get_note(note_id)
+    delete_note_and_files(note)
+    flash(f"Deleted “{note.title}”.", "success")
+    return redirect(url_for("notes.index"))
+
+
+def delete_note_and_files(note: Note) -> None:
+    """Delete ``note``, its attachments' rows and files, and tell the owner's pages."""
     stored = [a.stored_name for a in note.attachments]
     db.session.delete(note)
     db.session.commit()
     for name in stored:
         _remove(name)
-    publish(current_user.id, "deleted", id=note_id)
-    flash(f"Deleted “{note.title}”.", "success")
-    return redirect(url_for("notes.index"))
+    publish(note.owner_id, "deleted", id=note.id)
 
 
 # -- attachments ------------------------------------------------------------------------

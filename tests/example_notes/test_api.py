@@ -99,11 +99,21 @@ def test_pagination(tmp_path: Path, protocol: str) -> None:
     assert [n["title"] for n in page["items"]] == ["n2", "n1"]  # newest first
     assert (page["page"], page["pages"], page["total"]) == (2, 3, 5)
     assert (page["prev"], page["next"]) == (1, 3)
-    assert ada.client.get("/api/notes?per_page=500").json["per_page"] == 100
-    for query in ("page=9", "page=0", "page=x", "per_page=-1"):
+    rv = ada.client.get("/api/notes?page=9")  # past the last page
+    assert rv.status_code == 404
+    assert rv.mimetype == PROBLEM
+    for query, field in [
+        ("page=0", "page"),
+        ("page=x", "page"),
+        ("per_page=500", "per_page"),
+        ("per_page=-1", "per_page"),
+    ]:
         rv = ada.client.get(f"/api/notes?{query}")
-        assert rv.status_code == 404, query
+        assert rv.status_code == 422, query
         assert rv.mimetype == PROBLEM
+        assert [(e["location"], e["field"]) for e in rv.json["errors"]] == [
+            ("query", field)
+        ]
 
 
 def test_only_the_users_own_notes(ada: Browser, grace: Browser) -> None:
@@ -127,3 +137,22 @@ def test_anonymous_callers_get_401(browser: Browser) -> None:
         rv = browser.client.open(path, method=method, json={"title": "x"})
         assert rv.status_code == 401, (method, path)
         assert rv.mimetype == PROBLEM
+
+
+def test_the_openapi_document_and_the_docs_page(browser: Browser) -> None:
+    from openapi_spec_validator import validate
+
+    rv = browser.client.get("/openapi.json")  # public: no login needed
+    assert rv.status_code == 200
+    document = rv.json
+    validate(document)
+    assert document["info"]["title"] == "notes"
+    paths = document["paths"]
+    assert sorted(paths) == ["/api/notes", "/api/notes/{note_id}"]
+    assert sorted(paths["/api/notes"]) == ["get", "post"]
+    assert sorted(paths["/api/notes/{note_id}"]) == ["delete", "get", "patch", "put"]
+    assert sorted(paths["/api/notes"]["post"]["responses"]) == ["201", "422"]
+    assert document["components"]["securitySchemes"]["session"]["in"] == "cookie"
+    page = browser.client.get("/docs")
+    assert page.status_code == 200
+    assert "swagger-ui" in page.get_data(as_text=True)

@@ -245,9 +245,32 @@ def test_register_write_watch_attach_call_the_api_and_log_out(
 
 
 def api_step(driver: Any, served: str, shot: Callable[[str], None]) -> None:
-    """Call GET /api/notes from the docs page (Swagger UI's "Try it out")."""
+    """GET /api/notes from the docs page: Swagger UI's "Try it out", then "Execute";
+    the browser sends the session cookie, so the answer lists ada's notes."""
     from selenium.webdriver.common.by import By
 
     driver.get(served + "/docs")
-    shot("4-api-docs")
-    _ = By
+    summary = wait_for(
+        lambda: driver.find_element(
+            By.CSS_SELECTOR,
+            '.opblock-get .opblock-summary-path[data-path="/api/notes"]',
+        ),
+        "the GET /api/notes operation",
+    )
+    summary.click()
+    block = summary.find_element(By.XPATH, "ancestor::div[contains(@class, 'opblock')]")
+    wait_for(lambda: block.find_element(By.CSS_SELECTOR, ".try-out__btn"), "Try it out")
+    block.find_element(By.CSS_SELECTOR, ".try-out__btn").click()
+    wait_for(lambda: block.find_element(By.CSS_SELECTOR, ".execute"), "Execute").click()
+    status = wait_for(
+        lambda: block.find_element(
+            By.CSS_SELECTOR, ".live-responses-table tbody .response-col_status"
+        ),
+        "the response",
+    )
+    assert status.text.strip() == "200"
+    body = block.find_element(By.CSS_SELECTOR, ".live-responses-table .microlight")
+    assert '"title": "Seen live"' in body.text
+    assert '"total": 2' in body.text
+    driver.execute_script("arguments[0].scrollIntoView(true);", status)
+    shot("4-api-called-from-the-docs-page")

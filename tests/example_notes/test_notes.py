@@ -15,7 +15,7 @@ def test_create_list_show_edit_delete(ada: Browser) -> None:
     page = ada.client.get("/").get_data(as_text=True)
     assert "No notes yet" in page
     assert '<link rel="stylesheet" href="/static/style.css">' in page
-    note_id = ada.create("<b>groceries</b>", "milk\neggs")
+    note_id = ada.create("<b>groceries</b>", "milk\r\neggs")  # as browsers send it
     assert note_id == 1
     page = ada.client.get("/notes/1").get_data(as_text=True)
     assert '<h1 id="note-title">&lt;b&gt;groceries&lt;/b&gt;</h1>' in page  # escaped
