@@ -320,6 +320,12 @@ def response_type_of(annotation: Any) -> Any:
     return annotation if _is_structured(tp) else None
 
 
+def _carboy_names() -> dict[str, Any]:
+    from ...wrappers import Request, Response
+
+    return {"Request": Request, "Response": Response}
+
+
 def _hints(func: Callable[..., Any]) -> dict[str, Any]:
     """The function's resolved annotations; names from enclosing functions count too
     (a model defined in the function that defines the view)."""
@@ -335,12 +341,25 @@ def _hints(func: Callable[..., Any]) -> dict[str, Any]:
                 pass
     try:
         return typing.get_type_hints(func, localns=localns, include_extras=True)
+    except NameError:
+        # NOTE: ``-> Response`` with ``Response`` imported only under TYPE_CHECKING (as
+        # carboy's extensions and many apps do) names no model: resolve carboy's
+        # request and response classes for it, so that such a view stays untouched.
+        # The module's own names still win.
+        globalns = {**_carboy_names(), **getattr(target, "__globals__", {})}
+        try:
+            return typing.get_type_hints(
+                func, globalns=globalns, localns=localns, include_extras=True
+            )
+        except Exception as e:
+            error: Exception = e
     except Exception as e:
-        raise TypeError(
-            f"carboy.ext.api could not read the annotations of {func.__qualname__}: {e}."
-            " Define the types it names at module level (or import them there), so"
-            " that they can be resolved when the API is planned."
-        ) from e
+        error = e
+    raise TypeError(
+        f"carboy.ext.api could not read the annotations of {func.__qualname__}: {error}."
+        " Define the types it names at module level (or import them there), so"
+        " that they can be resolved when the API is planned."
+    ) from error
 
 
 def _header_name(param: str) -> str:
