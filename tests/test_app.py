@@ -572,3 +572,17 @@ def test_none_return_is_500_when_not_testing(protocol: str) -> None:
         return None
 
     assert app.test_client(protocol=protocol).get("/").status_code == 500
+
+
+def test_middleware_wraps_the_adapter_itself() -> None:
+    """``app.wsgi_app = Middleware(app.wsgi_app)`` keeps the adapter's function, not a
+    stub that imports the adapter again on every request."""
+    from carboy import app as app_module
+    from carboy import asgi, wsgi
+
+    app = Carboy(__name__)
+    wrapped_wsgi, wrapped_asgi = app.wsgi_app, app.asgi_app
+    assert wrapped_wsgi.__func__ is wsgi.wsgi_app  # type: ignore[attr-defined]
+    assert wrapped_asgi.__func__ is asgi.asgi_app  # type: ignore[attr-defined]
+    assert app_module.Carboy.__dict__["wsgi_app"] is wsgi.wsgi_app
+    assert "wsgi_app" not in app.__dict__

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
@@ -86,6 +87,32 @@ _default_config: dict[str, Any] = {
 
 
 #: The subdomain of a host outside SERVER_NAME: no rule's subdomain can equal it.
+
+
+class _Adapter:
+    """``Carboy.wsgi_app`` and ``Carboy.asgi_app``: the adapter's function, imported on
+    first use.
+
+    NOTE: adapters import the application layer, never the reverse. The first look-up
+    (a request, or ``app.wsgi_app`` read to wrap it in middleware) imports the adapter
+    and puts its function on the class in this descriptor's place, so every later call,
+    also through middleware that kept the bound method, goes straight to it. Nothing is
+    set on the instance: an instance attribute is the user's middleware.
+    """
+
+    def __init__(self, module: str, doc: str) -> None:
+        self.module = module
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.owner = owner
+        self.name = name
+
+    def __get__(self, instance: object, owner: type | None = None) -> Any:
+        adapter = importlib.import_module(f".{self.module}", __package__)
+        function = getattr(adapter, self.name)
+        setattr(self.owner, self.name, function)
+        return function if instance is None else function.__get__(instance, owner)
 
 
 class Carboy(URLs, Responses, Templates, Requests, Scaffold):
@@ -435,32 +462,34 @@ class Carboy(URLs, Responses, Templates, Requests, Scaffold):
 
     # -- protocols ---------------------------------------------------------------------
 
-    def wsgi_app(
-        self, environ: dict[str, Any], start_response: Callable[..., Any]
-    ) -> Any:
-        """The WSGI application (PEP 3333); wrap this, not the app, with middleware:
-        ``app.wsgi_app = ProxyFix(app.wsgi_app)``."""
-        # NOTE: adapters import the application layer, never the reverse; the adapter
-        # is imported on first use and becomes this method of the class, so later calls
-        # go straight to it. Never set on the instance: an instance attribute is the
-        # user's middleware, and a method bound there would hold the app in a cycle.
-        from .wsgi import wsgi_app
+    if TYPE_CHECKING:
 
-        Carboy.wsgi_app = wsgi_app  # type: ignore[method-assign,assignment]
-        return wsgi_app(self, environ, start_response)
+        def wsgi_app(
+            self, environ: dict[str, Any], start_response: Callable[..., Any]
+        ) -> Any:
+            """The WSGI application (PEP 3333); wrap this, not the app, with
+            middleware: ``app.wsgi_app = ProxyFix(app.wsgi_app)``."""
 
-    async def asgi_app(
-        self,
-        scope: dict[str, Any],
-        receive: Callable[..., Any],
-        send: Callable[..., Any],
-    ) -> None:
-        """The ASGI 3 application (HTTP, WebSocket, lifespan); wrap this, not the app,
-        with middleware: ``app.asgi_app = Middleware(app.asgi_app)``."""
-        from .asgi import asgi_app
+        async def asgi_app(
+            self,
+            scope: dict[str, Any],
+            receive: Callable[..., Any],
+            send: Callable[..., Any],
+        ) -> None:
+            """The ASGI 3 application (HTTP, WebSocket, lifespan); wrap this, not the
+            app, with middleware: ``app.asgi_app = Middleware(app.asgi_app)``."""
 
-        Carboy.asgi_app = asgi_app  # type: ignore[method-assign,assignment]
-        await asgi_app(self, scope, receive, send)
+    else:
+        wsgi_app = _Adapter(
+            "wsgi",
+            "The WSGI application (PEP 3333); wrap this, not the app, with middleware:"
+            " ``app.wsgi_app = ProxyFix(app.wsgi_app)``.",
+        )
+        asgi_app = _Adapter(
+            "asgi",
+            "The ASGI 3 application (HTTP, WebSocket, lifespan); wrap this, not the"
+            " app, with middleware: ``app.asgi_app = Middleware(app.asgi_app)``.",
+        )
 
     def __call__(
         self,
