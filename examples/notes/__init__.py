@@ -7,8 +7,9 @@
 - SQLite (in the instance folder) through ``carboy.ext.sqlalchemy``, created on the
   first run by the migrations in ``migrations/``;
 - registration and login (``carboy.ext.login``, ``carboy.security``), forms with CSRF
-  tokens (``carboy.ext.wtf``), attachments, a JSON API, and a live view over a
-  WebSocket when served over ASGI.
+  tokens (``carboy.ext.wtf``), attachments, a JSON API with its OpenAPI document
+  (``carboy.ext.api``), Prometheus metrics (``carboy.ext.metrics``), and a live view
+  over a WebSocket when served over ASGI.
 
 Run it::
 
@@ -25,6 +26,7 @@ from carboy import Carboy, render_template
 from carboy.exceptions import HTTPException
 from carboy.ext.csrf import CSRFProtect
 from carboy.ext.login import LoginManager
+from carboy.ext.metrics import PrometheusMetrics
 
 from .models import User, db
 
@@ -67,8 +69,13 @@ def create_app(
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import api, auth, live, notes
+    from . import api, auth, live, notes, stats
     from .forms import ConfirmForm
+
+    # Request series and /metrics; the app's own series are in stats.py.
+    metrics = PrometheusMetrics(check=stats.may_read_metrics)
+    metrics.init_app(app)
+    app.extensions["notes.stats"] = stats.Stats(metrics)
 
     app.extensions["notes.live"] = live.Hub()
     app.register_blueprint(auth.bp)

@@ -23,6 +23,7 @@ from carboy.ext.login import current_user, login_required
 from .live import publish
 from .models import Note, db
 from .notes import delete_note_and_files
+from .stats import stats
 
 api = Api(
     title="notes",
@@ -129,6 +130,7 @@ def create_note(note: NoteIn) -> NoteOut:
     db.session.add(row)
     db.session.commit()
     publish(current_user.id, "created", note=row.to_dict())
+    stats().notes_written.labels("api").inc()
     location = url_for("api.read_note", note_id=row.id)
     return NoteOut(**row.to_dict()), 201, {"Location": location}
 

@@ -21,6 +21,8 @@ class Config:
     # Bodies larger than this are refused with 413 before they are read.
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     NOTES_PER_PAGE = 20
+    # Set to require "Authorization: Bearer <token>" on /metrics.
+    NOTES_METRICS_TOKEN: str | None = None
     # carboy.security's hash method for new passwords.
     NOTES_PASSWORD_METHOD = "scrypt"
     # The JSON API takes the session cookie too (the docs page's "Try it out").

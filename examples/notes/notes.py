@@ -33,6 +33,7 @@ from carboy.websockets import WebSocketDisconnect
 from .forms import AttachmentForm, ConfirmForm, NoteForm
 from .live import hub, publish
 from .models import Attachment, Note, db
+from .stats import stats
 
 bp = Blueprint("notes", __name__)
 
@@ -82,6 +83,7 @@ def create() -> Any:
     db.session.add(note)
     db.session.commit()
     publish(current_user.id, "created", note=note.to_dict())
+    stats().notes_written.labels("page").inc()
     flash(f"Created “{note.title}”.", "success")
     return redirect(url_for("notes.show", note_id=note.id))
 
@@ -167,6 +169,7 @@ def upload(note_id: int) -> Any:
     )
     db.session.add(attachment)
     db.session.commit()
+    stats().attachment_bytes.inc(attachment.size)
     flash(f"Attached “{attachment.filename}”.", "success")
     return redirect(url_for("notes.show", note_id=note.id))
 
@@ -219,21 +222,31 @@ async def live() -> Any:
     if origin is not None and urlsplit(origin).netloc != websocket.host:
         abort(403)
     await websocket.accept()
-    async with hub().subscribe(int(user_id)) as queue:
-        # The client sends nothing; receive() returns when it leaves.
-        left = asyncio.ensure_future(_wait_for_close())
-        try:
-            while True:
-                event = asyncio.ensure_future(queue.get())
-                done, _ = await asyncio.wait(
-                    {event, left}, return_when=asyncio.FIRST_COMPLETED
-                )
-                if left in done:
-                    event.cancel()
-                    return
-                await websocket.send_json(event.result())
-        finally:
-            left.cancel()
+    live_sockets = stats().live_sockets
+    live_sockets.inc()
+    try:
+        async with hub().subscribe(int(user_id)) as queue:
+            await _forward(queue)
+    finally:
+        live_sockets.dec()
+
+
+async def _forward(queue: asyncio.Queue[Any]) -> None:
+    """Send the queue's events until the client leaves (it sends nothing; receive()
+    returns when it closes)."""
+    left = asyncio.ensure_future(_wait_for_close())
+    try:
+        while True:
+            event = asyncio.ensure_future(queue.get())
+            done, _ = await asyncio.wait(
+                {event, left}, return_when=asyncio.FIRST_COMPLETED
+            )
+            if left in done:
+                event.cancel()
+                return
+            await websocket.send_json(event.result())
+    finally:
+        left.cancel()
 
 
 async def _wait_for_close() -> None:
