@@ -69,18 +69,19 @@ def create_app(
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from . import api, auth, live, notes, stats
+    from . import api, auth, live, notes
     from .forms import ConfirmForm
-
-    # Request series and /metrics; the app's own series are in stats.py.
-    metrics = PrometheusMetrics(check=stats.may_read_metrics)
-    metrics.init_app(app)
-    app.extensions["notes.stats"] = stats.Stats(metrics)
 
     app.extensions["notes.live"] = live.Hub()
     app.register_blueprint(auth.bp)
     app.register_blueprint(notes.bp)
     app.register_blueprint(api.bp)
+    from . import stats
+
+    # Request series and /metrics; the app's own series are in stats.py.
+    metrics = PrometheusMetrics(check=stats.may_read_metrics)
+    metrics.init_app(app)
+    app.extensions["notes.stats"] = stats.Stats(metrics)
     api.api.init_app(app)  # /openapi.json and /docs
     # The API takes JSON only (a 415 otherwise), which no cross-site form can send,
     # and browsers send a cross-site fetch() with JSON only after a CORS preflight
