@@ -173,3 +173,12 @@ def test_the_readme_quick_start_serves_this_app() -> None:
     requirements = " ".join(r for extra in extras for r in optional[extra])
     for package in ("uvicorn", "SQLAlchemy", "alembic", "WTForms", "pydantic"):
         assert package in requirements, package
+
+
+def test_the_migrations_env_is_the_one_db_init_writes() -> None:
+    """examples/notes/migrations/env.py is what ``carboy db init`` writes, unchanged: the
+    example shows the generated file, so it must not drift from the generator."""
+    from carboy.ext.sqlalchemy.migrations import ENV_PY
+
+    env = ROOT / "examples" / "notes" / "migrations" / "env.py"
+    assert env.read_text() == ENV_PY
