@@ -72,7 +72,15 @@ def _body_timeout(timeout: float | None) -> RequestTimeout:
 
 
 class ASGIBody:
-    """The request body under ASGI: received once, on demand, into memory or a file."""
+    """The request body under ASGI: received once, on demand, into memory or a file.
+
+    It is received as far as the request's ``max_content_length`` in force allows.
+    Past it (or when ``Content-Length`` says so) receiving pauses, keeping what
+    arrived (the message that crossed the limit stays unread), and no error is raised
+    yet: a hook or the view may still change the limit for this request. The next
+    :meth:`load` resumes under the limit in force then; a reader of a paused body
+    (:meth:`read`) gets a 413.
+    """
 
     __slots__ = (
         "_receive",
@@ -80,10 +88,12 @@ class ASGIBody:
         "_request",
         "_buffer",
         "loaded",
+        "paused",
         "_timeout",
         "size",
         "_first",
         "_started",
+        "_spooled",
         "_error",
         "disconnected",
     )
@@ -101,18 +111,25 @@ class ASGIBody:
         self._request: Request | None = None
         self._buffer: Any = None
         self.loaded = False
+        #: Whether receiving stopped at the limit in force at the last :meth:`load`.
+        self.paused = False
         self._timeout = timeout
+        #: The bytes received so far (the whole body's size once loaded).
         self.size = 0
-        #: A message already received (to learn whether there is a body at all).
+        #: A message received but not taken yet: the first one (to learn whether
+        #: there is a body at all), or the one that crossed the limit.
         self._first = first
+        #: When receiving began: BODY_TIMEOUT counts from here, across pauses.
         self._started = started
+        self._spooled = False
         #: The error that ended receiving, raised again to every later reader.
         self._error: HTTPException | None = None
         #: Whether the client sent ``http.disconnect`` before the body's end.
         self.disconnected = False
 
     async def load(self) -> None:
-        """Receive the whole body (bounded in size and time); errors are kept."""
+        """Receive the body (bounded in size and time) as far as the request's limit
+        in force allows, pausing past it; errors are kept."""
         if self.loaded:
             return
         if self._error is not None:
@@ -126,17 +143,23 @@ class ASGIBody:
     async def _load(self) -> None:
         request = self._request
         assert request is not None
-        length = request._check_length()
-        limit = request.max_content_length
+        bounds = self._bounds(request)
+        self.paused = bounds is None
+        if bounds is None:
+            return
+        length, limit = bounds
         timeout = self._timeout
+        if self._started is None:
+            self._started = self._loop.time()
         deadline = None
         if timeout is not None:
             # NOTE: one deadline for the whole body, from the first read to the last
-            # byte: a client trickling a byte at a time cannot reset it.
-            deadline = (self._started or self._loop.time()) + timeout
-        buffer: Any = io.BytesIO()
-        spooled = False
-        total = 0
+            # byte, pauses included: a client trickling a byte at a time (or a view
+            # that resumes late) cannot reset it.
+            deadline = self._started + timeout
+        if self._buffer is None:
+            self._buffer = io.BytesIO()
+        total = self.size
         more = True
         message: Message | None = self._first
         self._first = None
@@ -154,31 +177,51 @@ class ASGIBody:
                 raise ClientDisconnected()
             chunk = message.get("body", b"")
             more = message.get("more_body", False)
-            message = None
-            total += len(chunk)
-            if length is not None and total > length:
+            if length is not None and total + len(chunk) > length:
                 # NOTE: bytes past the Content-Length are not this request's (a
                 # server never sends them; WSGI would not read them): cut, as there.
-                chunk = chunk[: len(chunk) - (total - length)]
-                total = length
-            elif limit is not None and total > limit:
-                raise RequestEntityTooLarge()
-            if not spooled and total > SPOOL_THRESHOLD:
-                # NOTE: disk writes must not block the event loop: spool in a thread.
-                file = await run_in_thread(tempfile.TemporaryFile)
-                request.add_cleanup(file.close)
-                await run_in_thread(file.write, buffer.getvalue())
-                buffer, spooled = file, True
-            if spooled:
-                await run_in_thread(buffer.write, chunk)
-            else:
-                buffer.write(chunk)
+                chunk = chunk[: length - total]
+            elif limit is not None and total + len(chunk) > limit:
+                # Past the limit in force: keep the message unread and pause; the
+                # reader decides with the limit in force when it reads.
+                self._first = message
+                self.paused = True
+                return
+            message = None
+            total += len(chunk)
+            self.size = total
+            await self._store(request, chunk)
         if length is not None and total < length:
             raise ClientDisconnected()
-        buffer.seek(0)
-        self._buffer = buffer
-        self.size = total
+        self._buffer.seek(0)
         self.loaded = True
+
+    def _bounds(self, request: Request) -> tuple[int | None, int | None] | None:
+        """The declared length and the limit in force; ``None`` (pause) when the body
+        is over that limit already, by its ``Content-Length`` or by what arrived."""
+        try:
+            length = request._check_length()
+        except RequestEntityTooLarge:
+            return None  # the length says too large: receive nothing (yet)
+        limit = request.max_content_length
+        if limit is not None and self.size > limit:
+            return None  # lowered below what arrived before a pause
+        return length, limit
+
+    async def _store(self, request: Request, chunk: bytes) -> None:
+        """Keep a received chunk: in memory, or in a temporary file past the threshold
+        (``size`` counts the chunk already)."""
+        if not self._spooled and self.size > SPOOL_THRESHOLD:
+            # NOTE: disk writes must not block the event loop: spool in a thread.
+            file = await run_in_thread(tempfile.TemporaryFile)
+            request.add_cleanup(file.close)
+            await run_in_thread(file.write, self._buffer.getvalue())
+            self._buffer = file
+            self._spooled = True
+        if self._spooled:
+            await run_in_thread(self._buffer.write, chunk)
+        else:
+            self._buffer.write(chunk)
 
     def needs_form_parsing(self) -> bool:
         """Whether the received body is a multipart form nobody has parsed yet that is
@@ -187,6 +230,7 @@ class ASGIBody:
         request = self._request
         return (
             request is not None
+            and self.loaded
             and self.size > SPOOL_THRESHOLD_FORMS
             and request._form is None
             and request.mimetype == "multipart/form-data"
@@ -198,7 +242,8 @@ class ASGIBody:
         self._request._load_form_data()
 
     def read(self, size: int = -1) -> bytes:
-        """Read from the received body, receiving it first when in a worker thread."""
+        """Read from the received body, receiving it first when in a worker thread
+        (as far as the request's limit in force allows: 413 past it)."""
         if self._error is not None:
             raise self._error
         if not self.loaded:
@@ -206,12 +251,18 @@ class ASGIBody:
                 running = asyncio.get_running_loop()
             except RuntimeError:
                 running = None
-            if running is self._loop:
+            if running is not self._loop:
+                run_sync_on(self._loop, self.load())
+            elif not self.paused:
                 raise RuntimeError(
                     "The request body was not received yet. Under ASGI, read it from a"
                     " plain view (run in a thread) or an async def view."
                 )
-            run_sync_on(self._loop, self.load())
+            if self.paused:
+                # NOTE: on the loop, receiving cannot resume without blocking it: a
+                # function running there (an async def view) has the body as it
+                # was received before it started, under the limit in force then.
+                raise RequestEntityTooLarge()
         data: bytes = self._buffer.read(size) if size >= 0 else self._buffer.read()
         return data
 
