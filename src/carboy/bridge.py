@@ -383,9 +383,15 @@ def run_sync(coro: Any) -> Any:
         loop, body = home
         submit = _aio().run_coroutine_threadsafe
         if body is not None and not body.loaded:
-            submit(body.load(), loop).result()
-            if body.needs_form_parsing():
-                body.parse_form()  # here in the worker thread, not on the loop
+            try:
+                submit(body.load(), loop).result()
+                if body.needs_form_parsing():
+                    body.parse_form()  # here in the worker thread, not on the loop
+            except BaseException:
+                # NOTE: the coroutine will never run: closed, it is not reported
+                # as "never awaited" when collected.
+                coro.close()
+                raise
         return submit(coro, loop).result()
     aio = sys.modules.get("asyncio")
     if aio is None or aio._get_running_loop() is None:
