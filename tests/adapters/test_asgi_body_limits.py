@@ -141,6 +141,14 @@ def test_body_timeout_is_one_deadline_across_the_pause() -> None:
     assert client.received <= 14
 
 
+def test_no_body_timeout_across_the_pause() -> None:
+    app, seen = _app()
+    app.config["BODY_TIMEOUT"] = None
+    client = run(app, _scope(), Client(_chunks(500), delay=0.001))
+    assert (client.status, client.body) == (200, b"500")
+    assert seen == [500]
+
+
 def test_disconnect_after_the_pause_ends_the_request() -> None:
     app, seen = _app()
     client = run(app, _scope(), Client(_chunks(5000), disconnect_after=50))

@@ -16,6 +16,7 @@ import ssl
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -207,6 +208,37 @@ def test_not_found_and_method_not_allowed(client: httpx.Client) -> None:
 
 
 ASGI_SERVERS = {"uvicorn-workers", "granian-asgi", "hypercorn-h2"}
+
+
+def test_body_limit_changed_per_request(client: httpx.Client, server: Server) -> None:
+    """A hook raises the 16 MiB app limit for one endpoint (``?max=``), or lowers it.
+
+    Under the ASGI servers a plain view's body is first received on the event loop
+    under the app's limit; the rest arrives in its worker thread, with and without a
+    length (chunked over HTTP/1.1, nothing over HTTP/2).
+    """
+    content = os.urandom(17 * 1024 * 1024)
+    expected = {"size": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+
+    def pieces() -> Iterator[bytes]:
+        for i in range(0, len(content), 1024 * 1024):
+            yield content[i : i + 1024 * 1024]
+
+    bodies: list[Any] = [content]
+    if server.name in ASGI_SERVERS:  # type: ignore[attr-defined]
+        bodies.append(pieces())  # (chunked bodies under WSGI: test_wsgi_bodies.py)
+    for body in bodies:
+        response = client.post("/limits/upload?max=20000000", content=body)
+        assert (response.status_code, response.json()) == (200, expected)
+    response = client.post("/limits/upload?max=5000", content=b"x" * 5000)
+    assert response.json() == {
+        "size": 5000,
+        "sha256": hashlib.sha256(b"x" * 5000).hexdigest(),
+    }
+    # Last on this connection: uWSGI (with --processes) resets the next request on a
+    # connection whose previous body the app did not read.
+    response = client.post("/limits/upload?max=1000", content=b"x" * 5000)
+    assert response.status_code == 413
 
 
 def test_websocket_echo(server: Server, tls: dict[str, str]) -> None:

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from carboy import (
+    Blueprint,
     Carboy,
     redirect,
     render_template,
@@ -94,6 +95,29 @@ def upload() -> dict[str, object]:
         "sha256": digest.hexdigest(),
         "note": request.form.get("note"),
     }
+
+
+#: A limit changed for one request by a hook (tests/adapters/test_servers.py); a
+#: blueprint's hook, so the other routes (and the soak) run no extra hook.
+limits = Blueprint("limits", __name__, url_prefix="/limits")
+
+
+@limits.before_request
+def limit_from_query() -> None:
+    request.max_content_length = int(request.args["max"])
+
+
+@limits.post("/upload")
+def limited_upload() -> dict[str, object]:
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := request.stream.read(65536):
+        digest.update(chunk)
+        size += len(chunk)
+    return {"size": size, "sha256": digest.hexdigest()}
+
+
+app.register_blueprint(limits)
 
 
 @app.get("/files/<path:name>")
