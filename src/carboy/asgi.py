@@ -38,6 +38,7 @@ from .bridge import (
 from .ctx import Context, enter, leave
 from .dispatch import (
     Hooks,
+    Plan,
     Step,
     drive_async,
     drive_sync,
@@ -270,11 +271,19 @@ class ASGIBody:
 def _scan(headers: list[tuple[bytes, bytes]]) -> tuple[bool, bool]:
     """Whether the headers announce a body, and whether ``Host`` is repeated (or
     holds a comma, as a repeated one joined by a WSGI server does)."""
+    # PERF: the fields as a dict, built in C; the loop below only when a name repeats.
+    fields = dict(headers)
+    if len(fields) == len(headers):
+        length = fields.get(b"content-length")
+        announced = (length is not None and length.strip() != b"0") or (
+            b"transfer-encoding" in fields
+        )
+        # NOTE: a comma is what WSGI servers join two Host headers with.
+        return announced, b"," in fields.get(b"host", b"")
     announced = False
     hosts = 0
     for name, value in headers:
         if name == b"host":
-            # NOTE: a comma is what WSGI servers join two Host headers with.
             hosts += 2 if b"," in value else 1
         elif name == b"content-length":
             announced = announced or value.strip() != b"0"
@@ -419,15 +428,6 @@ def _encode_name(name: str) -> bytes:
     return encoded
 
 
-def _encode_headers(response: Response) -> list[tuple[bytes, bytes]]:
-    # PERF: header names repeat across responses; each is encoded once.
-    names = _header_names
-    return [
-        (names.get(name) or _encode_name(name), value.encode("latin-1"))
-        for name, value in response.header_list()
-    ]
-
-
 async def _watch_disconnect(receive: Receive, done: asyncio.Event) -> None:
     while True:
         message = await receive()
@@ -440,25 +440,44 @@ async def send_response(
     response: Response, scope: Scope, receive: Receive, send: Send
 ) -> None:
     """Translate out: send the status, headers and body; stop if the client leaves."""
+    # PERF: header names repeat across responses; each is encoded once.
+    names = _header_names
+    headers = response._headers
     await send(
         {
             "type": "http.response.start",
-            "status": response.status_code,
-            "headers": _encode_headers(response),
+            "status": response._status_code,
+            "headers": [
+                (names.get(name) or _encode_name(name), value.encode("latin-1"))
+                for name, value in (
+                    response._pairs if headers is None else headers._list
+                )
+            ],
         }
     )
     body = response.response
+    if type(body) is list and not response._on_close:
+        # PERF: the common case, a body in memory with nothing to close.
+        if len(body) == 1 and type(body[0]) is bytes:
+            data = body[0]
+        else:
+            data = b"".join(response.iter_encoded())
+        if scope.get("method") == "HEAD":
+            data = b""
+        await send({"type": "http.response.body", "body": data})
+        return
     closed = False
     try:
         if scope.get("method") == "HEAD":
             await send({"type": "http.response.body", "body": b""})
             return
         if type(body) is list:
-            if len(body) == 1 and type(body[0]) is bytes:
-                data = body[0]  # PERF: the common case, one bytes chunk
-            else:
-                data = b"".join(response.iter_encoded())
-            await send({"type": "http.response.body", "body": data})
+            await send(
+                {
+                    "type": "http.response.body",
+                    "body": b"".join(response.iter_encoded()),
+                }
+            )
             return
         extensions = scope.get("extensions") or {}
         if (
@@ -584,69 +603,62 @@ async def _websocket(app: Carboy, scope: Scope, receive: Receive, send: Send) ->
     await serve_websocket(app, scope, receive, send)
 
 
-async def _first_message(
-    receive: Receive, scope: Scope, timeout: float | None
-) -> Message | None:
-    """The first message of a request that announced no body; ``None`` when it
-    carries no body (the common case, which then costs one await). A timeout gives
-    a message of type ``carboy.timeout``.
-    """
-    if scope.get("http_version", "1.1") in {"1.1", "1.0"}:
-        # PERF: HTTP/1 without Content-Length or Transfer-Encoding has no body (RFC
-        # 9112 section 6.3), so the server's message is ready: no timer needed.
-        message = await receive()
-    else:
-        try:
-            async with asyncio.timeout(timeout):
-                message = await receive()
-        except TimeoutError:
-            return {"type": "carboy.timeout"}
-    if message["type"] == "http.request" and not (
-        message.get("body") or message.get("more_body")
-    ):
+#: The ASGI ``http_version`` values of HTTP/1 (RFC 9112).
+_HTTP1 = frozenset({"1.1", "1.0"})
+
+
+async def _first_message(receive: Receive, timeout: float | None) -> Message:
+    """The first message of an HTTP/2 or HTTP/3 request that announced no body; a
+    timeout gives a message of type ``carboy.timeout``."""
+    try:
+        async with asyncio.timeout(timeout):
+            return await receive()
+    except TimeoutError:
+        return {"type": "carboy.timeout"}
+
+
+def _body_from(
+    app: Carboy, receive: Receive, message: Message, started: float | None
+) -> ASGIBody | None:
+    """The body a request's first message begins (one that announced none: HTTP/2
+    and HTTP/3 send bodies without a length header); ``None`` when the client left."""
+    if message["type"] == "http.disconnect":
         return None
-    return message
-
-
-#: The client disconnected before its request began.
-_GONE: Any = object()
-
-
-async def _open_body(
-    app: Carboy,
-    scope: Scope,
-    receive: Receive,
-    loop: asyncio.AbstractEventLoop,
-    announced: bool,
-) -> Any:
-    """The request's body (``None`` when it has none), or ``_GONE``."""
     timeout = app.config["BODY_TIMEOUT"]
-    if announced:
-        return ASGIBody(receive, loop, timeout)
-    # NOTE: the ASGI spec defines the body by its http.request messages, not by
-    # headers: HTTP/2 and HTTP/3 servers send bodies without a length header.
-    started = loop.time()
-    first = await _first_message(receive, scope, timeout)
-    if first is None:
-        return None
-    if first["type"] == "http.disconnect":
-        return _GONE
-    if first["type"] == "carboy.timeout":
+    loop = asyncio.get_running_loop()
+    if message["type"] == "carboy.timeout":
         body = ASGIBody(receive, loop, timeout)
         body._error = _body_timeout(timeout)
         return body
-    return ASGIBody(receive, loop, timeout, first, started)
+    return ASGIBody(receive, loop, timeout, message, started)
 
 
 async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None:
     if not app._got_first_request:
         app._start()
-    body: ASGIBody | None
     announced, repeated_host = _scan(scope["headers"])
-    loop = asyncio.get_running_loop()
-    body = await _open_body(app, scope, receive, loop, announced)
-    if body is _GONE:
-        return  # the client left before anything: nobody to answer
+    body: ASGIBody | None
+    if announced:
+        body = ASGIBody(receive, asyncio.get_running_loop(), app.config["BODY_TIMEOUT"])
+    else:
+        # NOTE: the ASGI spec defines the body by its http.request messages, not by
+        # headers: HTTP/2 and HTTP/3 servers send bodies without a length header.
+        started = None
+        if scope.get("http_version", "1.1") in _HTTP1:
+            # PERF: HTTP/1 without Content-Length or Transfer-Encoding has no body
+            # (RFC 9112 section 6.3), so the server's message is ready: no timer.
+            message = await receive()
+        else:
+            started = asyncio.get_running_loop().time()
+            message = await _first_message(receive, app.config["BODY_TIMEOUT"])
+        if message["type"] == "http.request" and not (
+            message.get("body") or message.get("more_body")
+        ):
+            body = None  # the common case: no body
+        else:
+            body = _body_from(app, receive, message, started)
+            if body is None:
+                return  # the client left before anything: nobody to answer
     request = request_from_scope(app, scope, body)
     ctx = Context(app, request)
     token = enter(ctx)
@@ -670,20 +682,10 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
             # NOTE: two Host headers could name two hosts; refused, as under WSGI.
             request.routing_exception = BadRequest(REPEATED_HOST)
         hooks = app._hooks_for(request)
-        rule = request.url_rule
-        view = app.view_functions.get(rule.endpoint) if rule is not None else None
-        # False: a plain view, run in a worker thread; ON_LOOP (None) for one declared
-        # non-blocking, which runs on the loop below, as an async view does.
-        if (
-            preserve is None
-            and view is not None
-            and app._async_flags.kind(view) is False
-        ):
-            if body is not None:
-                # NOTE: received here, on the loop, so that a slow client never holds
-                # a worker thread; an error is raised to whoever reads the body.
-                await _receive_body(body)
-            if body is None or not body.disconnected:
+        if preserve is None and _in_thread(app, request):
+            # NOTE: the body is received here, on the loop, so that a slow client
+            # never holds a worker thread; an error is raised to whoever reads it.
+            if body is None or await _receive_body(body):
                 # PERF: a plain view: the whole request in one worker-thread hop.
                 torn_down = True
                 response = await run_in_thread_with_body(
@@ -695,13 +697,9 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
         error = e
         raise
     finally:
-        if preserve is not None:
-            preserve(ctx)
-        if ctx._pushes or preserve is not None:
-            # Torn down later: by the streamed body, or by the test client.
-            ctx._preserved = True
-        elif not torn_down and needs_teardown(app, ctx, hooks):
-            await drive_async(teardown(app, ctx, error), call)
+        pending = _teardown_of(app, ctx, hooks, error, preserve, torn_down)
+        if pending is not None:
+            await drive_async(pending, call)
         leave(ctx, token)
     if body is not None and body.disconnected:
         # NOTE: the client went away mid-body: no one is left to answer.
@@ -709,6 +707,40 @@ async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None
         return
     assert response is not None
     await send_response(response, scope, receive, send)
+
+
+def _in_thread(app: Carboy, request: Request) -> bool:
+    """Whether the request's view is plain, to run in a worker thread (``False`` for
+    an ``async def`` one, and for a plain one declared non-blocking: ``ON_LOOP``)."""
+    rule = request.url_rule
+    if rule is None:
+        return False
+    view = app.view_functions.get(rule.endpoint)
+    if view is None:
+        return False
+    try:  # PERF: a registered view's kind is a dict lookup
+        return app._async_flags._known[view] is False
+    except (KeyError, TypeError):
+        return app._async_flags.kind(view) is False
+
+
+def _teardown_of(
+    app: Carboy,
+    ctx: Context,
+    hooks: Hooks | None,
+    error: BaseException | None,
+    preserve: Callable[[Context], None] | None,
+    torn_down: bool,
+) -> Plan[None] | None:
+    """The request's teardown plan to run now, if any."""
+    if preserve is not None:
+        preserve(ctx)
+    if ctx._pushes or preserve is not None:
+        # Torn down later: by the streamed body, or by the test client.
+        ctx._preserved = True
+    elif not torn_down and needs_teardown(app, ctx, hooks):
+        return teardown(app, ctx, error)
+    return None
 
 
 def _call_for(
@@ -726,11 +758,13 @@ async def _discard(response: Response | None) -> None:
         await run_in_thread(response.close)
 
 
-async def _receive_body(body: ASGIBody) -> None:
+async def _receive_body(body: ASGIBody) -> bool:
+    """Receive the body; whether the client is still there."""
     try:
         await body.load()
     except HTTPException:
         pass  # kept by the body, and raised to the first reader
+    return not body.disconnected
 
 
 async def _lifespan(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None:
