@@ -157,8 +157,8 @@ class MultiDict(dict[K, Any], Generic[K, V]):
     def to_dict(self, flat: bool = True) -> dict[K, Any]:
         """A plain dict: first values, or lists with ``flat=False``."""
         if flat:
-            return dict(self.items())
-        return dict(self.lists())
+            return {key: values[0] for key, values in dict.items(self)}
+        return {key: list(values) for key, values in dict.items(self)}
 
     def update(self, other: Any = (), /, **kwargs: Any) -> None:
         """Add values from a mapping or pairs (extending lists, unlike ``dict.update``)."""

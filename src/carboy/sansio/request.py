@@ -224,6 +224,15 @@ class LimitedStream:
             raise RequestEntityTooLarge()
         return data
 
+    def read_whole(self, max_size: int | None) -> bytes | None:
+        """The rest of a body of known length in one read when it is at most
+        ``max_size`` bytes; ``None`` for a body of unknown length or a larger one
+        (to be read in bounded pieces)."""
+        remaining = self._remaining
+        if remaining is None or (max_size is not None and remaining > max_size):
+            return None
+        return self.read()
+
     def _read_unsized(self, size: int) -> bytes:
         max_size = self._max_size
         if size >= 0 and max_size is None:

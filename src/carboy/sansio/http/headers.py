@@ -62,6 +62,8 @@ def parse_options_header(value: str | None) -> tuple[str, dict[str, str]]:
     """
     if not value:
         return "", {}
+    if ";" not in value:
+        return value.strip().lower(), {}  # PERF: no parameters (the common case)
     parts = _split_semicolons(value)
     main = parts[0].strip().lower()
     params: dict[str, str] = {}
