@@ -26,6 +26,7 @@ import asyncio
 import io
 import tempfile
 from collections.abc import Awaitable, Callable
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
 from .bridge import (
@@ -167,9 +168,7 @@ class ASGIBody:
         while more:
             if message is None:
                 try:
-                    # PERF: asyncio.timeout_at, unlike wait_for, starts no task.
-                    async with asyncio.timeout_at(deadline):
-                        message = await self._receive()
+                    message = await _receive_by(self._receive, deadline)
                 except TimeoutError:
                     raise _body_timeout(timeout) from None
             assert message is not None
@@ -268,12 +267,64 @@ class ASGIBody:
         return data
 
 
-def _scan(headers: list[tuple[bytes, bytes]]) -> tuple[bool, bool]:
+async def _receive_by(receive: Receive, deadline: float | None) -> Message:
+    """The next message, received no later than ``deadline`` (``TimeoutError``).
+
+    PERF: a message the server has ready (a body that came with its headers) comes
+    back from the first step of ``receive()``: no timer is set for it. Only one that
+    must be waited for is awaited under ``asyncio.timeout_at``.
+    """
+    pending: Any = receive()
+    if type(pending) is CoroutineType:
+        try:
+            waiting = pending.send(None)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        pending = _Resumed(pending, waiting)
+    async with asyncio.timeout_at(deadline):
+        return await pending  # type: ignore[no-any-return]
+
+
+class _Resumed:
+    """Awaits a coroutine that has already taken its first step and yielded
+    ``waiting`` (the future it waits for): the rest of its steps, as ``await`` would.
+
+    NOTE: what the task throws in while it waits (cancellation, the timeout's
+    ``CancelledError``) goes into the coroutine, where the wait is.
+    """
+
+    __slots__ = ("_coro", "_waiting")
+
+    def __init__(self, coro: Any, waiting: Any) -> None:
+        self._coro = coro
+        self._waiting = waiting
+
+    def __await__(self) -> Any:
+        coro, waiting = self._coro, self._waiting
+        self._coro = self._waiting = None
+        while True:
+            try:
+                sent = yield waiting
+            except BaseException as e:  # thrown in by the task: the coroutine's
+                try:
+                    waiting = coro.throw(e)
+                except StopIteration as done:
+                    return done.value
+                continue
+            try:
+                waiting = coro.send(sent)
+            except StopIteration as done:
+                return done.value
+
+
+def _scan(scope: Scope) -> tuple[bool, bool]:
     """Whether the headers announce a body, and whether ``Host`` is repeated (or
     holds a comma, as a repeated one joined by a WSGI server does)."""
+    headers = scope["headers"]
     # PERF: the fields as a dict, built in C; the loop below only when a name repeats.
     fields = dict(headers)
     if len(fields) == len(headers):
+        scope["carboy.fields"] = fields  # the request's header index (ASGIReader)
         length = fields.get(b"content-length")
         announced = (length is not None and length.strip() != b"0") or (
             b"transfer-encoding" in fields
@@ -305,10 +356,20 @@ def _join_repeated(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     ]
 
 
+_header_names: dict[str, bytes] = {}
+
+
+def _encode_name(name: str) -> bytes:
+    encoded = name.lower().encode("latin-1")
+    if len(_header_names) < 1024:
+        _header_names[name] = encoded
+    return encoded
+
+
 class ASGIReader:
     """Answers a request's lazy questions from its ASGI scope."""
 
-    indexed = False
+    indexed = True
 
     @staticmethod
     def headers(scope: Scope) -> list[tuple[str, str]]:
@@ -320,7 +381,12 @@ class ASGIReader:
 
     @staticmethod
     def header(scope: Scope, name: str) -> str | None:
-        key = name.encode("latin-1")
+        key = _header_names.get(name) or _encode_name(name)
+        fields = scope.get("carboy.fields")
+        if fields is not None:
+            # PERF: no name repeats (the common case): one dict look-up.
+            value = fields.get(key)
+            return None if value is None else value.decode("latin-1")
         values: list[str] = [
             v.decode("latin-1") for k, v in scope["headers"] if k == key
         ]
@@ -416,16 +482,6 @@ def _bodiless_call(app: Carboy) -> Callable[[Step], Awaitable[Any]]:
     if call is None:
         call = app.__dict__["_asgi_call"] = make_async_call(None, app._async_flags)
     return call
-
-
-_header_names: dict[str, bytes] = {}
-
-
-def _encode_name(name: str) -> bytes:
-    encoded = name.lower().encode("latin-1")
-    if len(_header_names) < 1024:
-        _header_names[name] = encoded
-    return encoded
 
 
 async def _watch_disconnect(receive: Receive, done: asyncio.Event) -> None:
@@ -636,7 +692,7 @@ def _body_from(
 async def _http(app: Carboy, scope: Scope, receive: Receive, send: Send) -> None:
     if not app._got_first_request:
         app._start()
-    announced, repeated_host = _scan(scope["headers"])
+    announced, repeated_host = _scan(scope)
     body: ASGIBody | None
     if announced:
         body = ASGIBody(receive, asyncio.get_running_loop(), app.config["BODY_TIMEOUT"])
