@@ -190,7 +190,10 @@ class ASGIBody:
             message = None
             total += len(chunk)
             self.size = total
-            await self._store(request, chunk)
+            if self._spooled or total > SPOOL_THRESHOLD:
+                await self._spool(request, chunk)
+            else:
+                self._buffer.write(chunk)
         if length is not None and total < length:
             raise ClientDisconnected()
         self._buffer.seek(0)
@@ -208,20 +211,16 @@ class ASGIBody:
             return None  # lowered below what arrived before a pause
         return length, limit
 
-    async def _store(self, request: Request, chunk: bytes) -> None:
-        """Keep a received chunk: in memory, or in a temporary file past the threshold
-        (``size`` counts the chunk already)."""
-        if not self._spooled and self.size > SPOOL_THRESHOLD:
-            # NOTE: disk writes must not block the event loop: spool in a thread.
+    async def _spool(self, request: Request, chunk: bytes) -> None:
+        """Keep a chunk in a temporary file (opened with what came before it)."""
+        # NOTE: disk writes must not block the event loop: spool in a thread.
+        if not self._spooled:
             file = await run_in_thread(tempfile.TemporaryFile)
             request.add_cleanup(file.close)
             await run_in_thread(file.write, self._buffer.getvalue())
             self._buffer = file
             self._spooled = True
-        if self._spooled:
-            await run_in_thread(self._buffer.write, chunk)
-        else:
-            self._buffer.write(chunk)
+        await run_in_thread(self._buffer.write, chunk)
 
     def needs_form_parsing(self) -> bool:
         """Whether the received body is a multipart form nobody has parsed yet that is
