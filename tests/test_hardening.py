@@ -397,8 +397,11 @@ def test_arbitrary_paths_and_queries_never_500(
 ) -> None:
     client = _prop_client(protocol)
     raw = path.replace(b"?", b"%3F").replace(b"#", b"%23")
+    # NOTE: "[" and "]" are percent-encoded as a client must (RFC 3986 allows them
+    # only in a host): "//[" unencoded is not a path but a broken authority, which
+    # the test client refuses with a ValueError, as Werkzeug's does.
     text = "/" + "".join(
-        chr(b) if 0x21 <= b < 0x7F and b != 0x25 else f"%{b:02X}" for b in raw
+        chr(b) if 0x21 <= b < 0x7F and b not in b"%[]" else f"%{b:02X}" for b in raw
     )
     rv = client.get(text, query_string=query)
     assert rv.status_code < 500, (text, query, rv.data)
