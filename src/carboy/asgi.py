@@ -16,8 +16,10 @@ before its worker thread starts, so a slow client never holds a thread. The body
 what the ``http.request`` messages carry (HTTP/2 and HTTP/3 send bodies with neither
 ``Content-Length`` nor ``Transfer-Encoding``), bounded by ``max_content_length`` as it
 arrives (413), and by ``BODY_TIMEOUT`` seconds for all of it, from the first message to
-the last (408). A client that disconnects mid-body ends the request: no view runs with
-part of a body, and nothing is sent.
+the last (408). Past the limit in force receiving pauses rather than fails, so that a
+hook can still raise the limit for this request (``ASGIBody``). A client that
+disconnects mid-body ends the request: no view runs with part of a body, and nothing is
+sent.
 """
 
 from __future__ import annotations
