@@ -45,7 +45,13 @@ class Responses:
         """
         status = headers = None
         if type(rv) is tuple:
-            rv, status, headers = _unpack_tuple(rv)
+            # PERF: the two common shapes, (body, status) and (body, {headers}), first.
+            if len(rv) == 2 and type(rv[1]) is dict:
+                rv, headers = rv
+            elif len(rv) == 2 and type(rv[1]) is int:
+                rv, status = rv
+            else:
+                rv, status, headers = _unpack_tuple(rv)
         if isinstance(rv, _BODY_TYPES):  # PERF: the common case first
             return self.response_class(rv, status, headers)
         if not isinstance(rv, _SansioResponse):

@@ -178,8 +178,47 @@ class LocalProxy:
         return object.__getattribute__(self, "_get")()(*args, **kwargs)
 
 
-current_app: Carboy = cast("Carboy", LocalProxy(_get_app, "current_app"))
-g: _AppCtxGlobals = cast("_AppCtxGlobals", LocalProxy(_get_g, "g"))
-request: Request = cast("Request", LocalProxy(_get_request, "request"))
+_current_ctx = _cv_ctx.get
+
+
+class _ContextProxy(LocalProxy):
+    """A proxy to one attribute of the current context (``_field``).
+
+    PERF: ``request.args`` is the most common expression in a view; the object behind
+    the proxy is read here, with no call of the proxy's getter function. Anything out
+    of the ordinary (no context, no request, the proxy's own names) goes the general
+    way, which raises the usual errors.
+    """
+
+    __slots__ = ()
+    _field = ""
+
+    def __getattribute__(self, name: str) -> Any:
+        ctx = _current_ctx(None)
+        if ctx is not None and name not in _OWN:
+            target = getattr(ctx, type(self)._field)
+            if target is not None:
+                return getattr(target, name)
+        return LocalProxy.__getattribute__(self, name)
+
+
+class _AppProxy(_ContextProxy):
+    __slots__ = ()
+    _field = "app"
+
+
+class _GProxy(_ContextProxy):
+    __slots__ = ()
+    _field = "g"
+
+
+class _RequestProxy(_ContextProxy):
+    __slots__ = ()
+    _field = "request"
+
+
+current_app: Carboy = cast("Carboy", _AppProxy(_get_app, "current_app"))
+g: _AppCtxGlobals = cast("_AppCtxGlobals", _GProxy(_get_g, "g"))
+request: Request = cast("Request", _RequestProxy(_get_request, "request"))
 session: SessionMixin = cast("SessionMixin", LocalProxy(_get_session, "session"))
 websocket: WebSocket = cast("WebSocket", LocalProxy(_get_websocket, "websocket"))

@@ -186,7 +186,10 @@ def send_response(
     response: Response, environ: Environ, start_response: StartResponse
 ) -> Iterable[bytes]:
     """Translate out: start the response and give the server its body iterable."""
-    start_response(response._status, response.header_list())
+    headers = response._headers  # PERF: header_list(), without the call
+    start_response(
+        response._status, response._pairs if headers is None else headers._list
+    )
     body = response.response
     if environ.get("REQUEST_METHOD") == "HEAD":
         response.close()

@@ -216,18 +216,19 @@ class ImmutableMultiDict(MultiDict[K, V]):
     """A read-only :class:`MultiDict`, as ``request.args``, ``form`` and ``files`` are."""
 
     def __init__(self, data: Any = None) -> None:
+        if type(data) is list:
+            # PERF: pairs from a parser (query strings, forms) gathered in a plain
+            # dict (its own fast item access), then copied in at once.
+            lists: dict[K, list[V]] = {}
+            for key, value in data:
+                if key in lists:
+                    lists[key].append(value)
+                else:
+                    lists[key] = [value]
+            dict.__init__(self, lists)
+            return
         MultiDict.__init__(self)
         if data is None:
-            return
-        if type(data) is list:
-            # PERF: pairs from a parser (query strings, forms) in one plain loop.
-            get = dict.get
-            for key, value in data:
-                values = get(self, key)
-                if values is None:
-                    dict.__setitem__(self, key, [value])
-                else:
-                    values.append(value)
             return
         for key, value in _iter_pairs(data):
             MultiDict.add(self, key, value)
@@ -291,6 +292,24 @@ def _check_name(name: str) -> str:
     return name
 
 
+def _str_pairs(headers: dict[str, Any]) -> list[tuple[str, str]] | None:
+    """A dict of ``str`` values (a view's ``(body, {...})``) as validated pairs, in
+    one loop; ``None`` when a value is not a ``str`` (the general path converts it)."""
+    pairs = []
+    valid = _valid_names
+    for name, value in headers.items():
+        if type(value) is not str:
+            return None
+        # PERF: the checks of _check_name and _check_value, inline (a known name
+        # and a clean value cost no call).
+        if name not in valid:
+            _check_name(name)
+        if "\n" in value or "\r" in value or "\0" in value:
+            _check_value(value)
+        pairs.append((name, value))
+    return pairs
+
+
 def _header_str(value: Any) -> str:
     if isinstance(value, str):
         return value
@@ -309,19 +328,15 @@ class Headers:
     __slots__ = ("_list",)
 
     def __init__(self, defaults: Any = None) -> None:
-        self._list: list[tuple[str, str]] = []
         if defaults is None:
+            self._list: list[tuple[str, str]] = []
             return
         if type(defaults) is dict:
-            # PERF: a dict of str values (a view's ``(body, {...})``) in one loop.
-            pairs = self._list
-            for key, value in defaults.items():
-                if type(value) is not str:
-                    pairs.clear()
-                    break
-                pairs.append((_check_name(key), _check_value(value)))
-            else:
+            pairs = _str_pairs(defaults)
+            if pairs is not None:
+                self._list = pairs
                 return
+        self._list = []
         self.extend(defaults)
 
     @classmethod

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..exceptions import RequestedRangeNotSatisfiable
 from . import http
-from .datastructures import Headers, _check_value
+from .datastructures import Headers, _check_value, _str_pairs
 from .header_properties import ResponseHeaderProperties
 from .http import (
     HTTP_STATUS_CODES,
@@ -165,16 +165,27 @@ class Response(ResponseHeaderProperties):
     ) -> bool:
         """Adopt the caller's headers (validated), add ``Content-Type`` as Flask does;
         whether they carry a ``Content-Length``."""
-        given = headers if isinstance(headers, Headers) else Headers(headers)
-        self._headers = given
-        self._pairs = given._list
+        pairs = _str_pairs(headers) if type(headers) is dict else None
+        if pairs is None:
+            given = headers if isinstance(headers, Headers) else Headers(headers)
+            self._headers = given
+            pairs = given._list
+        else:
+            self._headers = None  # PERF: a view's dict: Headers made on first use
+        self._pairs = pairs
         has_type = has_length = False
-        for name, _ in given._list:
-            lower = name.lower()
-            if lower == "content-type":
+        for name, _ in pairs:
+            # PERF: the two names as commonly spelled, before lower-casing.
+            if name == "Content-Type":
                 has_type = True
-            elif lower == "content-length":
+            elif name == "Content-Length":
                 has_length = True
+            else:
+                lower = name.lower()
+                if lower == "content-type":
+                    has_type = True
+                elif lower == "content-length":
+                    has_length = True
         if content_type is None:
             if mimetype is not None or not has_type:
                 content_type = self._content_type_for(mimetype)
@@ -182,9 +193,9 @@ class Response(ResponseHeaderProperties):
             _check_value(content_type)
         if content_type is not None:
             if has_type:
-                given.set("Content-Type", content_type)
+                self.headers.set("Content-Type", content_type)
             else:
-                given._list.append(("Content-Type", content_type))
+                pairs.append(("Content-Type", content_type))
         return has_length
 
     @property
