@@ -488,7 +488,11 @@ async def _after_body(
         # NOTE: an upload's large parts go to temporary files; parse here, in a worker
         # thread, so a function on the loop reading request.files never writes there.
         await run_in_thread(body.parse_form)
-    return await _inline(func, args, kwargs)
+    # PERF: _inline's two lines here, without its coroutine frame.
+    rv = func(*args, **kwargs) if kwargs else func(*args)
+    if type(rv) is _Coroutine:
+        rv = await rv
+    return rv
 
 
 async def _in_thread(

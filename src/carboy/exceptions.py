@@ -36,6 +36,10 @@ def set_response_factory(factory: Callable[[HTTPException], Response]) -> None:
     _response_factory = factory
 
 
+#: The reason phrases by status code, once an error's name was first asked for.
+_reasons: dict[int, str] | None = None
+
+
 class HTTPException(Exception):
     """Base class for every HTTP error; ``code`` is ``None`` only on this base."""
 
@@ -53,9 +57,16 @@ class HTTPException(Exception):
     @property
     def name(self) -> str:
         """The status's reason phrase, such as ``"Not Found"``."""
-        from .sansio.http import HTTP_STATUS_CODES
+        global _reasons
+        reasons = _reasons
+        if reasons is None:
+            # NOTE: sansio is a layer above this module: imported on first use.
+            # PERF: then kept (a relative import in a function runs importlib's
+            # Python code every time).
+            from .sansio.http import HTTP_STATUS_CODES
 
-        return HTTP_STATUS_CODES.get(self.code or 0, "Unknown Error")
+            reasons = _reasons = HTTP_STATUS_CODES
+        return reasons.get(self.code or 0, "Unknown Error")
 
     def get_description(self) -> str:
         """The description as HTML-escaped text for the default error page."""

@@ -168,6 +168,10 @@ def _check_json_depth(data: bytes | str, limit: int | None) -> None:
         )
 
 
+#: ``forms.parse_form`` once the first form was parsed.
+_parse_form: Callable[[Request], tuple[Any, Any]] | None = None
+
+
 class LimitedStream:
     """A body reader that stops at ``limit`` bytes and enforces a maximum size.
 
@@ -650,13 +654,19 @@ class Request(RequestHeaderProperties):
         """Parse a form body into ``form`` and ``files`` (hooked by the forms module)."""
         if self._form is not None:
             return
-        from .forms import parse_form
+        global _parse_form
+        parse = _parse_form
+        if parse is None:
+            # PERF: imported on the first form (it loads the multipart parser), then
+            # kept: a relative import in a function runs importlib's Python code.
+            from .forms import parse_form
 
+            parse = _parse_form = parse_form
         data = self._data
         if data is not None:
             # get_data() read the body first (Flask allows that): parse the cached bytes.
             self._stream = LimitedStream(io.BytesIO(data), len(data), None)
-        self._form, self._files = parse_form(self)
+        self._form, self._files = parse(self)
 
     @property
     def form(self) -> ImmutableMultiDict[str, str]:

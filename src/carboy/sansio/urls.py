@@ -169,11 +169,11 @@ def parse_qsl(
     return result
 
 
-def _check_field_count(segments: Iterable[str | bytes], max_fields: int) -> None:
-    count = 0
-    for segment in segments:
-        if segment:
-            count += 1
+def _check_field_count(segments: list[str] | list[bytes], max_fields: int) -> None:
+    if len(segments) <= max_fields:
+        return  # PERF: no count needed
+    empty: Any = segments[0][:0]  # "" or b""
+    count = len(segments) - segments.count(empty)
     if count > max_fields:
         raise TooManyFieldsError(
             f"The query string or form has {count} fields, more than the limit of"
