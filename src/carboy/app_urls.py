@@ -120,7 +120,10 @@ class URLs:
                 and domain != _NO_SUBDOMAIN
             ):
                 e = _upgrade_required(self.url_map, request.path, domain, e)
-            request.routing_exception = e
+            # PERF: without its traceback (the matcher's frames, which would hold the
+            # request in a cycle for the garbage collector); raised again in dispatch,
+            # it gets a traceback from there.
+            request.routing_exception = e.with_traceback(None)
         else:
             request.url_rule = rule
             request.view_args = values

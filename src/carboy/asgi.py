@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import io
 import tempfile
+import weakref
 from collections.abc import Awaitable, Callable
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any
@@ -450,7 +451,10 @@ def request_from_scope(app: Carboy, scope: Scope, body: ASGIBody | None) -> Requ
         scope,
     )
     if body is not None:
-        body._request = request
+        # PERF: a weak proxy: the request holds its body (through the scope); a
+        # strong reference back would make a cycle that only the garbage collector
+        # frees, request by request.
+        body._request = weakref.proxy(request)
     return request
 
 

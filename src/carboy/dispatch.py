@@ -164,6 +164,11 @@ def finish(
     try:
         if error is not None:
             rv = yield from handle_user_exception(app, ctx, error)
+            if isinstance(error, HTTPException):
+                # PERF: an HTTP error answered needs its traceback no more; kept, its
+                # frames would hold the request (whose routing_exception it may be)
+                # in a cycle that only the garbage collector frees.
+                error.__traceback__ = None
         response = app.make_response(rv)
         # PERF: most requests have no after-request work at all.
         if (
