@@ -319,6 +319,7 @@ class Request(RequestHeaderProperties):
     _files: Any = None
     _host: str | None = None
     _max_content_length: Any = _UNSET
+    _length: Any = _UNSET
     _max_form_memory_size: Any = _UNSET
     _max_form_parts: Any = _UNSET
     _cleanup: list[Callable[[], None]] | None = None
@@ -581,6 +582,17 @@ class Request(RequestHeaderProperties):
         arrives joined (``"5, 6"``) and is malformed: 400. A valid number over the
         limit is 413, however many digits it has.
         """
+        length = self._length
+        if length is _UNSET:
+            # PERF: the header is parsed once; the limit (which a hook may change)
+            # is compared on every call.
+            length = self._length = self._declared_length()
+        limit = self.max_content_length
+        if length is not None and limit is not None and length > limit:
+            raise RequestEntityTooLarge()
+        return length  # type: ignore[no-any-return]
+
+    def _declared_length(self) -> int | None:
         raw = self._header("content-length")
         if raw is None:
             return None
@@ -593,15 +605,11 @@ class Request(RequestHeaderProperties):
                 " repeated Content-Length is refused)."
             )
         digits = raw.lstrip("0")
-        limit = self.max_content_length
         if len(digits) > 18:
             # NOTE: no body of 10**18 bytes or more can be taken (nor its length
             # converted cheaply: int() refuses over 4,300 digits).
             raise RequestEntityTooLarge()
-        length = int(digits or "0")
-        if limit is not None and length > limit:
-            raise RequestEntityTooLarge()
-        return length
+        return int(digits or "0")
 
     @property
     def stream(self) -> LimitedStream:
