@@ -87,9 +87,41 @@ def test_refused_requests_use_up_no_other_limit(
         ]
 
     assert asyncio.run(async_hits()) == [False, False]
-    with pytest.raises(NotImplementedError, match="deleting its keys"):
-        storage.clear()
+    storage.hit([("other:k", minute)], strategy)
+    storage.clear("k:")  # this prefix's counters only
+    assert [all(s.allowed for s in storage.hit(both, strategy)) for _ in range(3)] == [
+        True,
+        True,
+        False,
+    ]
+    client = storage.clients.sync()
+    assert client.exists("other:k") == 1
     storage.clients.close()
+
+
+@pytest.mark.parametrize("protocol", ["wsgi", "asgi"])
+def test_reset_forgets_this_limiters_redis_keys_only(
+    redis_server: RedisServer, protocol: str
+) -> None:
+    """``limiter.reset()`` with Redis: its own keys are deleted (its prefix matched
+    literally, glob characters and all); another limiter's stay."""
+    redis_server.flushall()
+    apps = []
+    for prefix in ("t[1]*?:", "t2:"):
+        app = Carboy("instance")
+        app.config.update(
+            RATELIMIT_STORAGE_URI=redis_server.url(0), RATELIMIT_KEY_PREFIX=prefix
+        )
+        limiter = Limiter(app, default_limits=["2/minute"])
+        app.add_url_rule("/", "index", lambda: "ok")
+        apps.append((app.test_client(protocol=protocol), app, limiter))
+    (one, one_app, one_limiter), (two, _, _) = apps
+    assert [one.get("/").status_code for _ in range(3)] == [200, 200, 429]
+    assert [two.get("/").status_code for _ in range(3)] == [200, 200, 429]
+    with one_app.app_context():
+        one_limiter.reset()
+    assert one.get("/").status_code == 200  # forgotten
+    assert two.get("/").status_code == 429  # kept
 
 
 @pytest.mark.parametrize("kind", ["def", "async"])

@@ -240,11 +240,13 @@ class Limiter:
         return target
 
     def reset(self) -> None:
-        """Forget the counters of the in-memory storage (tests call it)."""
+        """Forget this limiter's counters (tests call it): those in memory, or its
+        keys (``RATELIMIT_KEY_PREFIX``) in Redis."""
         ctx = _cv_ctx.get(None)
         if ctx is None:
             raise RuntimeError("limiter.reset() needs an app context.")
-        ctx.app.extensions["limiter"][self].storage.clear()
+        state = ctx.app.extensions["limiter"][self]
+        state.storage.clear(state.prefix)
 
     # -- at request time ----------------------------------------------------------------
 

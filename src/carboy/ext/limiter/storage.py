@@ -18,6 +18,7 @@ still agree on the windows).
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections.abc import Sequence
@@ -92,9 +93,9 @@ class Storage:
     ) -> list[LimitState]:
         return self.hit(entries, strategy)
 
-    def clear(self) -> None:
-        """Forget every counter (for tests)."""
-        raise NotImplementedError
+    def clear(self, prefix: str = "") -> None:
+        """Forget every counter whose key starts with ``prefix`` (a limiter's own)."""
+        raise NotImplementedError  # every storage below implements it
 
 
 class MemoryStorage(Storage):
@@ -179,9 +180,13 @@ class MemoryStorage(Storage):
             out.append(sliding_state(limit, cur, prev, elapsed, ok))
         return out
 
-    def clear(self) -> None:
+    def clear(self, prefix: str = "") -> None:
         with self._lock:
-            self._data.clear()
+            if not prefix:
+                self._data.clear()
+                return
+            for key in [key for key in self._data if key.startswith(prefix)]:
+                del self._data[key]
 
 
 # NOTE: both scripts check every limit first and count only if all have room, so a
@@ -250,13 +255,16 @@ return out
 """
 
 
+#: What a Redis MATCH pattern treats as special: escaped in a literal prefix.
+_GLOB_SPECIAL = re.compile(r"[\\*?\[\]^]")
+
+
 class RedisStorage(Storage):
     """Counters in Redis: every app instance, process and machine that uses the same
     Redis database and key prefix shares them."""
 
     def __init__(self, url: str, **options: Any) -> None:
         self.clients = RedisClients(url, **options)
-        self._prefix_keys: list[str] = []
 
     @staticmethod
     def _args(entries: Sequence[tuple[str, RateLimit]]) -> tuple[list[str], list[int]]:
@@ -302,8 +310,16 @@ class RedisStorage(Storage):
         raw = await client.register_script(script)(keys=keys, args=args)
         return self._states(raw, entries, strategy)
 
-    def clear(self) -> None:
-        raise NotImplementedError(
-            "Clear a Redis storage's counters by deleting its keys (they expire on"
-            " their own), not through the limiter."
-        )
+    def clear(self, prefix: str = "") -> None:
+        """Delete the counters under ``prefix`` from Redis (SCAN, then UNLINK in
+        batches: Redis is never blocked by one big command)."""
+        client = self.clients.sync()
+        pattern = _GLOB_SPECIAL.sub(r"\\\g<0>", prefix) + "*"
+        batch: list[bytes] = []
+        for key in client.scan_iter(match=pattern, count=500):
+            batch.append(key)
+            if len(batch) == 500:
+                client.unlink(*batch)
+                batch.clear()
+        if batch:
+            client.unlink(*batch)
