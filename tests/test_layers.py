@@ -43,7 +43,13 @@ LAYERS: list[tuple[str, set[str]]] = [
     ),
     (
         "adapters",
-        {"carboy.wsgi", "carboy.asgi", "carboy.websockets", "carboy.middleware"},
+        {
+            "carboy.wsgi",
+            "carboy.asgi",
+            "carboy.asgi_body",
+            "carboy.websockets",
+            "carboy.middleware",
+        },
     ),
     (
         "application",

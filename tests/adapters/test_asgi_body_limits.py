@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from carboy import Carboy, asgi, request
+from carboy import Carboy, request
 
 from .test_asgi import make_scope
 from .test_asgi_bodies import Client, run
@@ -183,7 +183,7 @@ def test_spooling_after_the_resume_stays_off_the_loop(
         disk.append("open on loop" if on_loop else "open in thread")
         return Recording()
 
-    monkeypatch.setattr(asgi.tempfile, "TemporaryFile", recording_file)
+    monkeypatch.setattr(tempfile, "TemporaryFile", recording_file)
 
     async def main() -> Client:
         loop_threads.append(threading.current_thread())

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from carboy.asgi import _receive_by
+from carboy.asgi_body import _receive_by
 
 MESSAGE = {"type": "http.request", "body": b"x", "more_body": False}
 
