@@ -17,6 +17,7 @@ still agree on the windows).
 
 from __future__ import annotations
 
+import abc
 import math
 import re
 import threading
@@ -79,23 +80,23 @@ def sliding_state(
     return LimitState(limit, False, remaining, wait, wait)
 
 
-class Storage:
+class Storage(abc.ABC):
     """Counts requests against limits: ``hit`` checks every ``(key, limit)`` pair and
     counts the request in all of them only if every one has room."""
 
+    @abc.abstractmethod
     def hit(
         self, entries: Sequence[tuple[str, RateLimit]], strategy: str
-    ) -> list[LimitState]:
-        raise NotImplementedError
+    ) -> list[LimitState]: ...
 
     async def hit_async(
         self, entries: Sequence[tuple[str, RateLimit]], strategy: str
     ) -> list[LimitState]:
         return self.hit(entries, strategy)
 
+    @abc.abstractmethod
     def clear(self, prefix: str = "") -> None:
         """Forget every counter whose key starts with ``prefix`` (a limiter's own)."""
-        raise NotImplementedError  # every storage below implements it
 
 
 class MemoryStorage(Storage):
