@@ -175,17 +175,11 @@ class Response(ResponseHeaderProperties):
         self._pairs = pairs
         has_type = has_length = False
         for name, _ in pairs:
-            # PERF: the two names as commonly spelled, before lower-casing.
-            if name == "Content-Type":
+            lower = name.lower()
+            if lower == "content-type":
                 has_type = True
-            elif name == "Content-Length":
+            elif lower == "content-length":
                 has_length = True
-            else:
-                lower = name.lower()
-                if lower == "content-type":
-                    has_type = True
-                elif lower == "content-length":
-                    has_length = True
         if content_type is None:
             if mimetype is not None or not has_type:
                 content_type = self._content_type_for(mimetype)
